@@ -1,0 +1,68 @@
+"""The contract's parameters, as a frozen pydantic model (validated at load).
+
+The defaults are the contract's own: 99.90 % per calendar month cut in
+Europe/Brussels, business hours 09:00-17:30 EST on Belgian business days, and
+five business days of notice before maintenance stops being an emergency.
+"""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _check_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
+
+
+ZoneName = Annotated[str, AfterValidator(_check_zone)]
+
+
+class BusinessHours(BaseModel):
+    """Daily business hours, in their own time zone (the contract says EST)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: time = time(9, 0)
+    end: time = time(17, 30)
+    timezone: ZoneName = "EST"
+
+
+class SupportTargets(BaseModel):
+    """Response and resolution targets for one support priority, in business hours."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    response_hours: Decimal
+    resolution_hours: Decimal | None = None
+
+
+def _default_support() -> dict[str, SupportTargets]:
+    return {
+        "high": SupportTargets(response_hours=Decimal(1), resolution_hours=Decimal(8)),
+        "medium": SupportTargets(response_hours=Decimal(4), resolution_hours=Decimal(24)),
+        "low": SupportTargets(response_hours=Decimal(8), resolution_hours=Decimal(72)),
+    }
+
+
+class Contract(BaseModel):
+    """Everything the availability computation needs to know about the contract."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timezone: ZoneName = "Europe/Brussels"
+    target_pct: Decimal = Field(default=Decimal("99.9"), gt=0, le=100)
+    business_hours: BusinessHours = BusinessHours()
+    holidays: str = Field(default="BE", min_length=2, max_length=3)
+    notice_business_days: int = Field(default=5, ge=0)
+    support: dict[str, SupportTargets] = Field(default_factory=_default_support)
+    max_data_loss_hours: Decimal = Field(default=Decimal(24), gt=0)
+    late_report_days: int = Field(default=30, ge=0)

@@ -1,0 +1,1 @@
+"""Sub-command modules of the `slawatch` CLI; each exposes ``register(subparsers)``."""
