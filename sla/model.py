@@ -228,3 +228,80 @@ class LedgerRow(_Message):
     budget_left_minutes: float | None
     version: int = Field(ge=0)
     computed_at: UtcDatetime
+
+
+# --- alerting, support requests and backups (topics alerts, support, snapshots) ---
+
+
+class AlertSeverity(StrEnum):
+    """Who must act: ``page`` wakes someone, ``ticket`` waits for business hours."""
+
+    PAGE = "page"
+    TICKET = "ticket"
+    INFO = "info"
+
+
+class AlertState(StrEnum):
+    """An alert fires once and is resolved once (same ``id``, higher ``version``)."""
+
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Alert(_Message):
+    """One alert (topic ``alerts``, schema version 1).
+
+    ``id`` is deterministic: rule, subject and the start of the episode (or the window),
+    so that a re-computation produces the same id and stores and notifiers deduplicate it.
+    """
+
+    schema_version: Literal[1] = 1
+    id: str = Field(min_length=1, max_length=512)
+    rule: str = Field(min_length=1, max_length=64)
+    severity: AlertSeverity
+    state: AlertState
+    site: str | None = None
+    client: str | None = None
+    region: str | None = None
+    summary: str = Field(max_length=500)
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime | None = None
+    version: int = Field(ge=0)
+    emitted_at: UtcDatetime
+
+
+SupportPriority = Literal["high", "medium", "low"]
+SupportStep = Literal["received", "acknowledged", "resolved"]
+
+
+class SupportEvent(_Message):
+    """One step of a support request (topic ``support``; contract art. 2.2, 3 and 4.2).
+
+    ``request_id`` ties the steps of one request together; ``received`` carries the
+    request's details, later steps may repeat or omit them.
+    """
+
+    type: Literal["support"] = "support"
+    request_id: str = Field(min_length=1, max_length=128)
+    step: SupportStep
+    at: UtcDatetime
+    priority: SupportPriority | None = None
+    client: str = ""
+    project_id: str = ""
+    owner_email: str = ""
+    form_name: str = ""
+    impact: str = ""
+    incident_at: UtcDatetime | None = None  # when the reported problem happened
+
+
+class SnapshotEvent(_Message):
+    """A backup snapshot attempt (topic ``snapshots``; contract art. 2.3)."""
+
+    type: Literal["snapshot"] = "snapshot"
+    id: str = Field(min_length=1, max_length=128)
+    system: str = Field(default="primary", min_length=1, max_length=128)
+    taken_at: UtcDatetime
+    ok: bool
+    size_bytes: int | None = Field(default=None, ge=0)
+    detail: str = ""
