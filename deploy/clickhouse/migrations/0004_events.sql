@@ -35,19 +35,24 @@ CREATE TABLE IF NOT EXISTS exclusions
 ENGINE = ReplacingMergeTree(version)
 ORDER BY (site, id);
 
--- Alerts (topic alerts): the common fields as columns, the whole message in payload (JSON).
--- version: the message's own "version" when it has one, else the Kafka record's timestamp.
+-- Alerts (topic alerts, sla.model.Alert): one row per alert id, the latest version wins
+-- (firing, then resolved). details is the message's details object as a JSON string.
 CREATE TABLE IF NOT EXISTS alerts
 (
     id String,
-    site LowCardinality(String),
-    kind LowCardinality(String),
-    severity LowCardinality(String),
-    state LowCardinality(String),
-    at DateTime64(3, 'UTC'),
+    rule LowCardinality(String),
+    severity Enum8('page' = 1, 'ticket' = 2, 'info' = 3),
+    state Enum8('firing' = 1, 'resolved' = 2),
+    site LowCardinality(Nullable(String)),
+    client LowCardinality(Nullable(String)),
+    region LowCardinality(Nullable(String)),
     summary String,
-    payload String,
+    details String,
+    starts_at DateTime64(3, 'UTC'),
+    ends_at Nullable(DateTime64(3, 'UTC')),
     version UInt64,
+    emitted_at DateTime64(3, 'UTC'),
+    schema_version UInt8 DEFAULT 1,
     ingested_at DateTime64(3, 'UTC') DEFAULT now64(3, 'UTC')
 )
 ENGINE = ReplacingMergeTree(version)
