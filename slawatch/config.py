@@ -37,6 +37,16 @@ class ClickHouseSettings(_Section):
     results_ttl_days: int = Field(default=400, ge=1)
 
 
+class SinkSettings(_Section):
+    """The ClickHouse sink: batching, retries while the store is away, the consumer group."""
+
+    group_id: str = Field(default="slawatch-sink", min_length=1)
+    batch_max_rows: int = Field(default=5000, ge=1)
+    batch_max_seconds: float = Field(default=1.0, gt=0)
+    retry_initial_seconds: float = Field(default=0.5, gt=0)
+    retry_max_seconds: float = Field(default=30.0, gt=0)
+
+
 class RegionSettings(_Section):
     """A probe region and the reference targets that tell its own network is fine."""
 
@@ -51,6 +61,7 @@ class Settings(_Section):
     log_format: Literal["text", "json"] = "text"
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
+    sink: SinkSettings = SinkSettings()
     contract: Contract = Contract()
     regions: list[RegionSettings] = Field(default_factory=lambda: [RegionSettings(name="local")])
     clients: list[Client] = Field(default_factory=list)
