@@ -7,9 +7,21 @@ union on ``kind``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from probes.targets import check_target
 
 
 class _Frozen(BaseModel):
@@ -47,6 +59,22 @@ class HttpAssertions(_Frozen):
     json_equals: str | int | float | bool | None = None
     degraded_above_ms: float | None = Field(default=None, gt=0)
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+
+    @field_validator("body_regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _json_equals_needs_field(self) -> HttpAssertions:
+        if self.json_equals is not None and self.json_field is None:
+            raise ValueError("json_equals needs json_field (the dotted path to compare)")
+        return self
 
 
 class TcpAssertions(_Frozen):
@@ -91,3 +119,19 @@ class Site(_Frozen):
     regions: list[str] | None = None  # None: every configured region
     confirmation: Confirmation = Confirmation()
     assertions: Assertions | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _target_parses_for_kind(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("kind")
+        if kind is not None:  # a bad kind is reported on its own field
+            check_target(kind, value)
+        return value
+
+    @field_validator("assertions")
+    @classmethod
+    def _assertions_match_kind(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        if value is not None and kind is not None and value.kind != kind:
+            raise ValueError(f"assertions of kind {value.kind!r} on a site of kind {kind!r}")
+        return value
