@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from slawatch.errors import UserError
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "slawatch.commands.kafka",
 )
 
 
