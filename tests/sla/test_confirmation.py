@@ -102,7 +102,7 @@ def test_majority_of_three_regions_needed_and_start_is_the_quorum_completing_vot
         check(40, "a", "up"),  # a up since 40: quorum broken
         check(41, "b"),
     ]
-    _, events = feed(results)
+    _, events = feed(results, ConfirmationConfig(regions=("a", "b", "c")))
     assert outages(events) == [
         ("opened", 10.0, None, "downtime"),
         ("closed", 10.0, 40.0, "downtime"),
@@ -120,8 +120,8 @@ def test_one_region_of_three_down_is_not_an_outage() -> None:
 
 def test_quorum_rule_all_and_any() -> None:
     results = [check(0, "a"), check(1, "a"), check(2, "b", "up"), check(30, "a", "up")]
-    _, any_events = feed(results, ConfirmationConfig(quorum="any"))
-    _, all_events = feed(results, ConfirmationConfig(quorum="all"))
+    _, any_events = feed(results, ConfirmationConfig(quorum="any", regions=("a", "b")))
+    _, all_events = feed(results, ConfirmationConfig(quorum="all", regions=("a", "b")))
     assert outages(any_events) == [
         ("opened", 0.0, None, "downtime"),
         ("closed", 0.0, 30.0, "downtime"),
@@ -142,6 +142,12 @@ def test_unhealthy_region_votes_do_not_count() -> None:
     assert outages(events) == []
 
 
+def test_expected_regions_that_have_not_reported_count_as_up() -> None:
+    results = [check(0, "a"), check(1, "a"), check(30, "a", "up")]
+    assert outages(feed(results)[1]) != []
+    assert outages(feed(results, ConfirmationConfig(regions=("a", "b")))[1]) == []
+
+
 def test_too_few_healthy_regions_is_internet_systemic() -> None:
     results = [
         check(0, "a", ref=False),
@@ -153,8 +159,8 @@ def test_too_few_healthy_regions_is_internet_systemic() -> None:
     ]
     _, events = feed(results)
     assert outages(events) == [
-        ("opened", 30.0, None, "internet_systemic"),
-        ("closed", 30.0, 60.0, "internet_systemic"),
+        ("opened", 1.0, None, "internet_systemic"),  # b's first failure completed the quorum
+        ("closed", 1.0, 60.0, "internet_systemic"),
     ]
 
 
@@ -210,7 +216,7 @@ def test_regions_joining_an_open_outage_update_it() -> None:
         (OutageState.OPENED, ["a"], 0),
         (OutageState.UPDATED, ["a", "b"], 1),
         (OutageState.UPDATED, ["b"], 2),
-        (OutageState.CLOSED, [], 3),
+        (OutageState.CLOSED, ["b"], 3),  # the regions down until it closed
     ]
 
 
@@ -244,7 +250,7 @@ def test_flush_waits_for_the_idle_time() -> None:
     for t in (0, 30):
         state, _ = step(state, check(t), T0 + timedelta(seconds=t), DEFAULT)
     state, events = flush(state, T0 + timedelta(seconds=60), DEFAULT)
-    assert events == [] and len(state.buffer) == 1  # idle 30 s < 60 s grace
+    assert events == [] and len(state.buffer) == 2  # idle 30 s < 60 s grace
     state, events = flush(state, T0 + timedelta(seconds=91), DEFAULT)
     assert outages(events) == [("opened", 0.0, None, "downtime")]
     assert state.buffer == []
