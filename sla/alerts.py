@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 
 from sla.burnrate import BurnReading
 from sla.calendar import BusinessCalendar
+from sla.maintenance import MaintenanceKind, assess_maintenance
 from sla.model import (
     Alert,
     AlertSeverity,
@@ -330,19 +331,20 @@ def maintenance_findings(
 ) -> list[Finding]:
     """One-shot findings about a maintenance announcement (contract art. 2.1).
 
-    * less notice than ``notice_business_days`` business days: emergency maintenance;
-    * any part of the window inside business hours;
-    * a regular window in an ISO week (business-hours zone) that already has another
-      regular window for one of the same sites.
-    ``others`` are the other known windows (cancelled ones are ignored).
+    The classification is :func:`sla.maintenance.assess_maintenance`'s: an emergency
+    (less notice than ``notice_business_days`` business days), a scheduled or regular
+    window overlapping business hours, a second regular window in an ISO week.
+    ``others`` are the other known windows (needed for the weekly limit).
     """
     if event.cancelled:
         return []
-    findings = []
-    notice = calendar.business_days_strictly_between(
-        calendar.local_date(event.announced_at), calendar.local_date(event.start)
+    windows = [w for w in others if w.id != event.id] + [event]
+    assessment = next(
+        a for a in assess_maintenance(calendar, notice_business_days, windows) if a.window is event
     )
-    if notice < notice_business_days:
+    notice = assessment.notice_business_days
+    findings = []
+    if assessment.kind is MaintenanceKind.EMERGENCY:
         findings.append(
             _maintenance_finding(
                 event,
@@ -352,56 +354,29 @@ def maintenance_findings(
                 {"notice_business_days": notice, "required": notice_business_days},
             )
         )
-    inside = calendar.business_seconds_between(event.start, event.end)
-    if inside > 0:
+    if "business_hours" in assessment.violations:
+        inside = float(calendar.business_seconds_between(event.start, event.end)) / 60
         findings.append(
             _maintenance_finding(
                 event,
                 MAINTENANCE_BUSINESS_HOURS,
-                f"maintenance {event.id} overlaps business hours by {float(inside) / 60:.0f} min",
-                {"business_minutes": round(float(inside) / 60, 1)},
+                f"{assessment.kind} maintenance {event.id} overlaps business hours by "
+                f"{inside:.0f} min",
+                {"business_minutes": round(inside, 1), "kind": str(assessment.kind)},
             )
         )
-    if event.regular:
-        findings.extend(_too_frequent(event, others, calendar))
-    return findings
-
-
-def _too_frequent(
-    event: MaintenanceEvent, others: Iterable[MaintenanceEvent], calendar: BusinessCalendar
-) -> list[Finding]:
-    year, week, _ = calendar.local_date(event.start).isocalendar()
-    clashing = [
-        other.id
-        for other in others
-        if other.id != event.id
-        and other.regular
-        and not other.cancelled
-        and calendar.local_date(other.start).isocalendar()[:2] == (year, week)
-        and _share_a_site(event, other)
-    ]
-    if not clashing:
-        return []
-    label = f"{year}-W{week:02d}"
-    return [
-        Finding(
-            rule=MAINTENANCE_TOO_FREQUENT,
-            severity=AlertSeverity.TICKET,
-            subject=f"{event.id}|{label}",
-            since=event.start,
-            summary=(
-                f"maintenance {event.id} is a second regular window in week {label} "
-                f"(also: {', '.join(sorted(clashing))}); the contract allows one per week"
-            ),
-            details={"week": label, "other_windows": ",".join(sorted(clashing))},
+    if "weekly_limit" in assessment.violations:
+        year, week, _ = calendar.local_date(event.start).isocalendar()
+        findings.append(
+            _maintenance_finding(
+                event,
+                MAINTENANCE_TOO_FREQUENT,
+                f"maintenance {event.id} is a second regular window in week {year}-W{week:02d}; "
+                "the contract allows one per week",
+                {"week": f"{year}-W{week:02d}"},
+            )
         )
-    ]
-
-
-def _share_a_site(a: MaintenanceEvent, b: MaintenanceEvent) -> bool:
-    if a.sites == "*" or b.sites == "*":
-        return True
-    return bool(set(a.sites) & set(b.sites))
+    return findings
 
 
 def _maintenance_finding(
