@@ -7,6 +7,7 @@ bug in a prober, becomes a ``down`` result with an ``error_kind``.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import socket
 import ssl
@@ -22,6 +23,7 @@ from sla.model import CheckResult, Outcome, Timings
 
 log = logging.getLogger(__name__)
 _DETAIL_MAX = 2000
+_RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}
 
 
 def utc_now() -> datetime:
@@ -49,6 +51,8 @@ def classify(exc: BaseException) -> tuple[ErrorKind, str]:
         | BrokenPipeError
         | asyncio.IncompleteReadError,
     ):
+        kind = ErrorKind.RESET
+    elif isinstance(exc, OSError) and exc.errno in _RESET_ERRNOS:
         kind = ErrorKind.RESET
     elif isinstance(exc, aiohttp.ClientResponseError):  # malformed answer, redirect loop
         kind = ErrorKind.PROTOCOL
