@@ -10,7 +10,11 @@ Kafka
     ``three_brokers`` (function): a three-node cluster (RF 3, min ISR 2); tests using it are
     marked ``three_brokers`` automatically (``-m "not three_brokers"`` leaves them out).
 
-ClickHouse: see the fixtures below ``clickhouse_engine``.
+ClickHouse
+    ``clickhouse_dsn`` (session): ``$SLAWATCH_TEST_CLICKHOUSE_DSN`` (a server) or one embedded
+    chDB engine in a temporary folder, shared by every test of the process.
+    ``clickhouse`` (function): a client bound to a fresh database ``t_<id>``, dropped afterwards.
+    ``migrated_clickhouse`` (function): the same with deploy/clickhouse/migrations applied.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from clickhouse_connect.driver.client import Client
 
+from slawatch import store
 from slawatch.errors import UserError
 from slawatch.kafka_local import LocalKafka
+from slawatch.store.migrations import REPO_MIGRATIONS, discover, migrate
 
 KAFKA_ENV = "SLAWATCH_TEST_KAFKA_BOOTSTRAP"
 KAFKA_FIXTURES = {"kafka_bootstrap", "kafka_broker", "three_brokers"}
@@ -121,4 +128,48 @@ def three_brokers(tmp_path: Path) -> Iterator[LocalKafka]:
 
 # --------------------------------------------------------------------------- ClickHouse
 
-CLICKHOUSE_FIXTURES: set[str] = set()
+CLICKHOUSE_ENV = "SLAWATCH_TEST_CLICKHOUSE_DSN"
+CLICKHOUSE_FIXTURES = {"clickhouse_dsn", "clickhouse", "migrated_clickhouse"}
+
+
+@pytest.fixture(scope="session")
+def clickhouse_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The session's ClickHouse: ``$SLAWATCH_TEST_CLICKHOUSE_DSN`` or an embedded engine.
+
+    chDB runs one engine per process on one path: every test in this process shares this one
+    and isolates itself with a database of its own (the ``clickhouse`` fixture). Never open
+    another ``chdb://`` path in tests.
+    """
+    shared = os.environ.get(CLICKHOUSE_ENV)
+    if shared:
+        return shared
+    return f"chdb://{tmp_path_factory.mktemp('clickhouse').resolve()}"
+
+
+@contextmanager
+def fresh_database(dsn: str, migrations: Path | None = None) -> Iterator[Client]:
+    """A client bound to a new database ``t_<id>`` (migrated if asked), dropped afterwards."""
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    admin = store.connect(dsn)
+    store.create_database(admin, database)
+    try:
+        client = store.connect(dsn, database=database)
+        if migrations is not None:
+            migrate(client, discover(migrations))
+        yield client
+    finally:
+        store.drop_database(admin, database)
+
+
+@pytest.fixture
+def clickhouse(clickhouse_dsn: str) -> Iterator[Client]:
+    """A clickhouse-connect client on an empty database of this test (``client.database``)."""
+    with fresh_database(clickhouse_dsn) as client:
+        yield client
+
+
+@pytest.fixture
+def migrated_clickhouse(clickhouse_dsn: str) -> Iterator[Client]:
+    """Like ``clickhouse``, with every migration of deploy/clickhouse/migrations applied."""
+    with fresh_database(clickhouse_dsn, REPO_MIGRATIONS) as client:
+        yield client
