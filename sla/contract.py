@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import time
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+import holidays as holiday_tables
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 
 def _check_zone(name: str) -> str:
@@ -26,14 +27,45 @@ def _check_zone(name: str) -> str:
 ZoneName = Annotated[str, AfterValidator(_check_zone)]
 
 
+def _check_wall_time(value: Any) -> Any:
+    # YAML 1.1 reads an unquoted 17:30 as the number 1050 (base 60), which pydantic would
+    # take as 00:17:30 UTC: insist on text (or a time object).
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f'expected a time as "HH:MM" (quoted in YAML), got {value!r}')
+    return value
+
+
+def _check_naive_time(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a wall-clock time without offset (the zone is business_hours.timezone)")
+    return value
+
+
+WallTime = Annotated[time, BeforeValidator(_check_wall_time), AfterValidator(_check_naive_time)]
+
+
+def _check_country(code: str) -> str:
+    if code not in holiday_tables.list_supported_countries():
+        raise ValueError(f"unknown country code {code!r} for public holidays (e.g. BE)")
+    return code
+
+
 class BusinessHours(BaseModel):
     """Daily business hours, in their own time zone (the contract says EST)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start: time = time(9, 0)
-    end: time = time(17, 30)
+    start: WallTime = time(9, 0)
+    end: WallTime = time(17, 30)
     timezone: ZoneName = "EST"
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("business hours must end after they start (end > start)")
+        return self
 
 
 class SupportTargets(BaseModel):
@@ -61,7 +93,9 @@ class Contract(BaseModel):
     timezone: ZoneName = "Europe/Brussels"
     target_pct: Decimal = Field(default=Decimal("99.9"), gt=0, le=100)
     business_hours: BusinessHours = BusinessHours()
-    holidays: str = Field(default="BE", min_length=2, max_length=3)
+    holidays: Annotated[str, AfterValidator(_check_country)] = Field(
+        default="BE", min_length=2, max_length=3
+    )
     notice_business_days: int = Field(default=5, ge=0)
     support: dict[str, SupportTargets] = Field(default_factory=_default_support)
     max_data_loss_hours: Decimal = Field(default=Decimal(24), gt=0)
