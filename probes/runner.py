@@ -43,22 +43,24 @@ def classify(exc: BaseException) -> tuple[ErrorKind, str]:
         kind = ErrorKind.TLS
     elif isinstance(exc, aiohttp.ClientConnectorError | ConnectionRefusedError):
         kind = ErrorKind.CONNECT
-    elif isinstance(
-        exc,
-        aiohttp.ServerDisconnectedError
-        | aiohttp.ClientPayloadError
-        | ConnectionResetError
-        | BrokenPipeError
-        | asyncio.IncompleteReadError,
-    ):
-        kind = ErrorKind.RESET
-    elif isinstance(exc, OSError) and exc.errno in _RESET_ERRNOS:
+    elif _is_reset(exc):
         kind = ErrorKind.RESET
     elif isinstance(exc, aiohttp.ClientResponseError):  # malformed answer, redirect loop
         kind = ErrorKind.PROTOCOL
     elif isinstance(exc, OSError | aiohttp.ClientConnectionError):
         kind = ErrorKind.CONNECT
     return kind, detail
+
+
+def _is_reset(exc: BaseException) -> bool:
+    lost = (
+        aiohttp.ServerDisconnectedError,
+        aiohttp.ClientPayloadError,
+        ConnectionResetError,
+        BrokenPipeError,
+        asyncio.IncompleteReadError,
+    )
+    return isinstance(exc, lost) or (isinstance(exc, OSError) and exc.errno in _RESET_ERRNOS)
 
 
 class CheckRunner:
@@ -86,7 +88,8 @@ class CheckRunner:
         started_at = self.now()
         timer = PhaseTimer()
         ctx = ProbeContext(session=self.session, timer=timer, now=started_at)
-        timeout = min(site.timeout_s, site.interval_s)  # a check never outlives its slot
+        # a check ends before its next slot is due, so a hanging target never costs a slot
+        timeout = min(site.timeout_s, 0.9 * site.interval_s)
         outcome: ProbeOutcome | None = None
         error: tuple[ErrorKind, str] | None = None
         status_code: int | None = None
