@@ -1,35 +1,12 @@
-"""Helpers for the sink tests: messages of every topic, and a migrated ClickHouse database."""
+"""Helpers for the sink tests: valid messages to write."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 from sla.model import CheckResult, Outcome, Timings
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "clickhouse" / "migrations"
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-
-
-def sql_statements(text: str) -> list[str]:
-    """The statements of a migration file (separated by ``;`` at the end of a line)."""
-    statements = []
-    for chunk in re.split(r";\s*\n", text):
-        body = "\n".join(
-            line for line in chunk.splitlines() if not line.strip().startswith("--")
-        ).strip()
-        if body:
-            statements.append(chunk.strip().rstrip(";"))
-    return statements
-
-
-def migrate(client: Any) -> None:
-    """Apply every migration, in order, to the client's database."""
-    for path in sorted(MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql")):
-        for statement in sql_statements(path.read_text()):
-            client.command(statement)
 
 
 def check_result(
