@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from probes.settings import ProbeSettings
 from probes.sites import Client, Site
 from sla.contract import Contract
 
@@ -52,6 +53,7 @@ class RegionSettings(_Section):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")
     reference_targets: list[str] = Field(default_factory=list)
+    reference_interval_s: float = Field(default=30.0, ge=1.0)  # how often they are checked
 
 
 class Settings(_Section):
@@ -62,6 +64,7 @@ class Settings(_Section):
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     sink: SinkSettings = SinkSettings()
+    probes: ProbeSettings = ProbeSettings()
     contract: Contract = Contract()
     regions: list[RegionSettings] = Field(default_factory=lambda: [RegionSettings(name="local")])
     clients: list[Client] = Field(default_factory=list)
