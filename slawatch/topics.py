@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 SITES = "sites"  # compacted, keyed by site id; tombstone = site removed
+CLIENTS = "clients"  # compacted, keyed by client id (probes.sites.Client JSON, no token)
 PROBE_RESULTS = "probe-results"  # keyed by site id
 LATE_RESULTS = "late-results"
 DEAD_LETTER = "dead-letter"
