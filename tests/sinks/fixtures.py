@@ -50,3 +50,36 @@ def results(sites: int, slots: int, regions: tuple[str, ...] = ("eu", "us")) -> 
                     )
                 )
     return out
+
+
+async def create_topics(bootstrap: str, names: list[str], partitions: int = 3) -> None:
+    """Create ``names`` on the broker (the sink subscribes to topics that exist)."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics(
+            [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names]
+        )
+    finally:
+        await admin.close()
+
+
+async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]]) -> None:
+    """Send (key, value) pairs and wait until the broker has them all."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        batch = [await producer.send(topic, value, key=key) for key, value in values]
+        for future in batch:
+            await future
+    finally:
+        await producer.stop()
+
+
+def result_messages(data: list[CheckResult]) -> list[tuple[bytes, bytes]]:
+    """Probe results as Kafka (key, value) pairs, keyed by site like the probes do."""
+    return [(r.site.encode(), r.model_dump_json().encode()) for r in data]
