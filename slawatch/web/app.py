@@ -1,0 +1,359 @@
+"""The status page and API as an aiohttp application.
+
+``create_app(settings, repository)`` builds it around an injected repository (tests and
+``slawatch run`` pass one sharing the process's ClickHouse client); ``serve`` runs it.
+Everything is read-only: only GET and HEAD routes exist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from slawatch.config import Settings
+from slawatch.observability import metrics_handler
+from slawatch.web import api, pages
+from slawatch.web import format as fmt
+from slawatch.web.access import AccessPolicy, NotFound
+from slawatch.web.feed import atom_feed
+from slawatch.web.openapi import openapi_document
+from slawatch.web.repository import StatusRepository
+from slawatch.web.service import StatusService
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).parent / "static"
+SERVICE = web.AppKey("service", StatusService)
+POLICY = web.AppKey("policy", AccessPolicy)
+LIVE_INTERVAL = web.AppKey("live_interval_s", float)
+
+# Scripts and styles only from our own /static; no inline code, no framing, no plugins.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",  # a private page's URL carries its token
+    "Permissions-Policy": "geolocation=(), camera=(), microphone=(), interest-cohort=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+T = TypeVar("T")
+
+
+def _token(request: web.Request) -> str | None:
+    """The reader's token: ``?token=`` or ``Authorization: Bearer <token>``."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.query.get("token") or None
+
+
+async def _in_thread(function: Callable[..., T], *args: Any) -> T:
+    # The ClickHouse client is synchronous: keep the event loop free while it works.
+    return await asyncio.to_thread(function, *args)
+
+
+def _html(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+# --------------------------------------------------------------------------- pages
+
+
+async def overview(request: web.Request) -> web.Response:
+    """``/``: every public site."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    summaries = await _in_thread(service.overview, policy.public())
+    page = pages.overview_page(summaries, service.target_pct, request.app[LIVE_INTERVAL])
+    return _html(page)
+
+
+async def client_page(request: web.Request) -> web.Response:
+    """``/clients/{id}``: one client's sites (private clients need the token)."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    audience = policy.client(request.match_info["id"], _token(request))
+    summaries = await _in_thread(service.overview, audience)
+    maintenance = await _in_thread(service.maintenance, audience)
+    assert audience.client is not None
+    page = pages.client_page(
+        audience.client,
+        summaries,
+        maintenance,
+        service.target_pct,
+        audience.token,
+        request.app[LIVE_INTERVAL],
+    )
+    return _html(page)
+
+
+async def site_page(request: web.Request) -> web.Response:
+    """``/sites/{id}``: one site in full."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    audience, site = policy.site(request.match_info["id"], _token(request))
+    detail = await _in_thread(service.site_detail, audience, site)
+    return _html(pages.site_page(detail, audience.token, request.app[LIVE_INTERVAL]))
+
+
+async def maintenance_page(request: web.Request) -> web.Response:
+    """``/maintenance``: ongoing and upcoming windows on public sites."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    views = await _in_thread(service.maintenance, policy.public())
+    return _html(pages.maintenance_page(views))
+
+
+async def api_index(_: web.Request) -> web.Response:
+    """``/api``: a human index of the API."""
+    return _html(pages.api_page())
+
+
+async def public_feed(request: web.Request) -> web.Response:
+    """``/feed.atom``: public incidents and maintenance."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    entries = await _in_thread(service.feed, policy.public())
+    body = atom_feed(
+        entries,
+        base_url=_origin(request),
+        self_path="/feed.atom",
+        title="slawatch: incidents and maintenance",
+        now=service.now(),
+    )
+    return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
+
+
+async def client_feed(request: web.Request) -> web.Response:
+    """``/clients/{id}/feed.atom``: one client's incidents and maintenance."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    audience = policy.client(request.match_info["id"], _token(request))
+    assert audience.client is not None
+    entries = await _in_thread(service.feed, audience)
+    entries = [replace(entry, path=fmt.link(entry.path, audience.token)) for entry in entries]
+    body = atom_feed(
+        entries,
+        base_url=_origin(request),
+        self_path=fmt.link(f"/clients/{fmt.path_id(audience.client.id)}/feed.atom", audience.token),
+        title=f"slawatch: {audience.client.name or audience.client.id}",
+        now=service.now(),
+    )
+    return web.Response(body=body, content_type="application/atom+xml", charset="utf-8")
+
+
+def _origin(request: web.Request) -> str:
+    return str(request.url.origin())
+
+
+# --------------------------------------------------------------------------- API
+
+
+async def api_status(request: web.Request) -> web.Response:
+    """``/api/v1/status``: live state of every public site."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    summaries = await _in_thread(service.overview, policy.public(), False)
+    sites = [api.live_json(s) for s in summaries]
+    return web.json_response(api.envelope(service.now(), sites=sites))
+
+
+async def api_sites(request: web.Request) -> web.Response:
+    """``/api/v1/sites``: public sites with this month and 90 days."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    summaries = await _in_thread(service.overview, policy.public())
+    sites = [api.summary_json(s, service.target_pct) for s in summaries]
+    return web.json_response(api.envelope(service.now(), sites=sites))
+
+
+async def api_site(request: web.Request) -> web.Response:
+    """``/api/v1/sites/{id}``: one site in full."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    audience, site = policy.site(request.match_info["id"], _token(request))
+    detail = await _in_thread(service.site_detail, audience, site)
+    payload = api.detail_json(detail, service.target_pct)
+    return web.json_response(api.envelope(service.now(), site=payload))
+
+
+async def api_site_status(request: web.Request) -> web.Response:
+    """``/api/v1/sites/{id}/status``: one site's live state and its regions."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    audience, site = policy.site(request.match_info["id"], _token(request))
+    summary, regions = await _in_thread(service.site_live, audience, site)
+    return web.json_response(
+        api.envelope(
+            service.now(),
+            sites=[api.live_json(summary)],
+            regions=[api.region_json(r) for r in regions],
+        )
+    )
+
+
+async def api_client(request: web.Request) -> web.Response:
+    """``/api/v1/clients/{id}``: a client's sites and maintenance."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    audience = policy.client(request.match_info["id"], _token(request))
+    assert audience.client is not None
+    summaries = await _in_thread(service.overview, audience)
+    maintenance = await _in_thread(service.maintenance, audience)
+    return web.json_response(
+        api.envelope(
+            service.now(),
+            client=api.client_json(audience.client),
+            sites=[api.summary_json(s, service.target_pct) for s in summaries],
+            maintenance=[api.maintenance_json(v) for v in maintenance],
+        )
+    )
+
+
+async def api_client_status(request: web.Request) -> web.Response:
+    """``/api/v1/clients/{id}/status``: a client's live states."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    audience = policy.client(request.match_info["id"], _token(request))
+    summaries = await _in_thread(service.overview, audience, False)
+    sites = [api.live_json(s) for s in summaries]
+    return web.json_response(api.envelope(service.now(), sites=sites))
+
+
+async def api_maintenance(request: web.Request) -> web.Response:
+    """``/api/v1/maintenance``: ongoing and upcoming windows on public sites."""
+    service, policy = request.app[SERVICE], request.app[POLICY]
+    views = await _in_thread(service.maintenance, policy.public())
+    return web.json_response(
+        api.envelope(service.now(), maintenance=[api.maintenance_json(v) for v in views])
+    )
+
+
+async def api_openapi(_: web.Request) -> web.Response:
+    """``/api/openapi.json``."""
+    return web.json_response(openapi_document())
+
+
+async def healthz(_: web.Request) -> web.Response:
+    """Liveness of the web server itself."""
+    return web.json_response({"ok": True})
+
+
+# --------------------------------------------------------------------------- errors, headers
+
+
+def _is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(request: web.Request, status: int, title: str, text: str) -> web.Response:
+    if _is_api(request):
+        return web.json_response({"error": text}, status=status)
+    return _html(pages.error_page(status, title, text), status=status)
+
+
+@web.middleware
+async def error_pages(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """404 for unknown or hidden ids; no stack trace ever reaches the reader."""
+    try:
+        return await handler(request)
+    except NotFound:
+        return _error(request, 404, "Not found", "There is no such page.")
+    except web.HTTPNotFound:
+        return _error(request, 404, "Not found", "There is no such page.")
+    except web.HTTPMethodNotAllowed as exc:
+        response = _error(request, 405, "Read-only", "This server only answers GET requests.")
+        response.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+        return response
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("error serving %s", request.path)
+        return _error(
+            request, 503, "Temporarily unavailable", "Status data is unavailable right now."
+        )
+
+
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(SECURITY_HEADERS)
+    if request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "public, max-age=300"
+    elif _token(request):
+        response.headers["Cache-Control"] = "private, no-store"
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def create_app(
+    settings: Settings,
+    repository: StatusRepository,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    live_interval_s: float = 30.0,
+) -> web.Application:
+    """The status page and API over ``repository``, for the clients and sites of ``settings``.
+
+    ``clock`` gives "now" (tests pin it); pages poll their live JSON every
+    ``live_interval_s`` seconds.
+    """
+    app = web.Application(middlewares=[error_pages])
+    app[LIVE_INTERVAL] = live_interval_s
+    app[SERVICE] = StatusService(settings, repository, clock)
+    app[POLICY] = AccessPolicy(settings.clients, settings.sites)
+    app.on_response_prepare.append(_security_headers)
+    get = app.router.add_get
+    get("/", overview)
+    get("/maintenance", maintenance_page)
+    get("/clients/{id}", client_page)
+    get("/clients/{id}/feed.atom", client_feed)
+    get("/sites/{id}", site_page)
+    get("/feed.atom", public_feed)
+    get("/api", api_index)
+    get("/api/openapi.json", api_openapi)
+    get("/api/v1/status", api_status)
+    get("/api/v1/sites", api_sites)
+    get("/api/v1/sites/{id}", api_site)
+    get("/api/v1/sites/{id}/status", api_site_status)
+    get("/api/v1/clients/{id}", api_client)
+    get("/api/v1/clients/{id}/status", api_client_status)
+    get("/api/v1/maintenance", api_maintenance)
+    get("/healthz", healthz)
+    get("/metrics", metrics_handler())  # type: ignore[arg-type]
+    app.router.add_static("/static", STATIC_DIR, show_index=False, follow_symlinks=False)
+    return app
+
+
+async def start(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
+    """Start serving ``app``; returns the runner (``await runner.cleanup()`` stops) and URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    bound = sockets[0].getsockname()[1] if sockets else port
+    return runner, f"http://{host}:{bound}"
+
+
+async def serve(
+    settings: Settings,
+    repository: StatusRepository,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    *,
+    on_started: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until cancelled; ``on_started(url)`` is called once the port is bound."""
+    runner, url = await start(create_app(settings, repository), host, port)
+    try:
+        if on_started is not None:
+            on_started(url)
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,63 @@
+"""The contract arithmetic the status page needs, all delegated to :mod:`sla`.
+
+The page never re-implements the formula, the interval arithmetic or the calendar: these
+wrappers only convert between the exact ``Fraction`` seconds of :mod:`sla` and the float
+minutes that pages and JSON show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from sla.availability import availability_pct as _availability_pct
+from sla.calendar import BusinessCalendar, month_interval
+from sla.contract import Contract
+from sla.intervals import clip, total_seconds
+from sla.maintenance import MaintenanceKind, classify, notice_business_days
+from sla.model import MaintenanceEvent
+
+Spans = Iterable[tuple[datetime, datetime]]
+
+__all__ = [
+    "MaintenanceKind",
+    "availability_pct",
+    "classify_maintenance",
+    "clip_minutes",
+    "month_bounds",
+    "month_key",
+]
+
+
+def month_key(instant: datetime, zone: ZoneInfo) -> str:
+    """The contract month (``YYYY-MM`` in ``zone``) that contains ``instant``."""
+    local = instant.astimezone(zone)
+    return f"{local.year:04d}-{local.month:02d}"
+
+
+def month_bounds(instant: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """``[start, end)`` in UTC of the contract month containing ``instant``."""
+    start, end = month_interval(month_key(instant, zone), zone)
+    return start, end
+
+
+def clip_minutes(spans: Spans, start: datetime, end: datetime) -> float:
+    """Minutes of the union of ``spans`` inside ``[start, end)`` (overlaps counted once)."""
+    return float(total_seconds(clip(spans, start, end)) / 60)
+
+
+def availability_pct(total_min: float, maintenance_min: float, downtime_min: float) -> float | None:
+    """The contract's ``A`` for the given minutes (None when ``T − M`` is 0)."""
+    value = _availability_pct(
+        Fraction(total_min), Fraction(maintenance_min), Fraction(downtime_min)
+    )
+    return None if value is None else float(value)
+
+
+def classify_maintenance(event: MaintenanceEvent, contract: Contract) -> MaintenanceKind:
+    """The window's kind under the contract (:mod:`sla.maintenance` decides)."""
+    calendar = BusinessCalendar.from_contract(contract)
+    notice = notice_business_days(calendar, event)
+    return classify(notice, contract.notice_business_days, event.regular)

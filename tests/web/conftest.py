@@ -1,0 +1,60 @@
+"""Fixtures of the status-page tests: a seeded store, the app, a live server, a browser."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from clickhouse_connect.driver.client import Client as ClickHouseClient
+
+from slawatch.store.migrations import REPO_MIGRATIONS
+from slawatch.web.app import create_app, start
+from slawatch.web.clickhouse import ClickHouseStatusRepository
+from tests.conftest import fresh_database
+from tests.web import fixtures
+
+
+@pytest.fixture(scope="module")
+def seeded_clickhouse(clickhouse_dsn: str) -> Iterator[ClickHouseClient]:
+    """A migrated database of this module holding the seeded month (read-only for tests)."""
+    with fresh_database(clickhouse_dsn, REPO_MIGRATIONS) as client:
+        fixtures.seed(client, fixtures.settings().contract)
+        yield client
+
+
+@pytest.fixture
+async def api(seeded_clickhouse: ClickHouseClient) -> AsyncIterator[TestClient]:
+    """An aiohttp test client of the app over the seeded store, its clock pinned at NOW."""
+    app = create_app(
+        fixtures.settings(),
+        ClickHouseStatusRepository(seeded_clickhouse),
+        clock=lambda: fixtures.NOW,
+    )
+    async with TestClient(TestServer(app)) as client:
+        yield client
+
+
+@contextmanager
+def running_server(client: ClickHouseClient, live_interval_s: float = 30.0) -> Iterator[str]:
+    """The app served on 127.0.0.1 (a free port) from a thread of its own; yields its URL."""
+    app = create_app(
+        fixtures.settings(),
+        ClickHouseStatusRepository(client),
+        clock=lambda: fixtures.NOW,
+        live_interval_s=live_interval_s,
+    )
+    loop = asyncio.new_event_loop()
+    runner, url = loop.run_until_complete(start(app, "127.0.0.1", 0))
+    thread = threading.Thread(target=loop.run_forever, name="web-test-server", daemon=True)
+    thread.start()
+    try:
+        yield url
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()
