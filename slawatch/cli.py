@@ -16,6 +16,7 @@ from slawatch.errors import UserError
 
 COMMAND_MODULES: tuple[str, ...] = (
     "slawatch.commands.kafka",
+    "slawatch.commands.sink",
     "slawatch.commands.sla",
 )
 

@@ -1,0 +1,92 @@
+"""``slawatch sink``: Kafka topics → ClickHouse tables, exactly once in what queries read."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from pathlib import Path
+
+from slawatch.errors import UserError
+
+BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``slawatch sink``."""
+    parser = subparsers.add_parser(
+        "sink",
+        help="write probe results, outages, segments, ledger, maintenance, exclusions and "
+        "alerts to ClickHouse",
+        description=(
+            "Run the ClickHouse sink in the foreground (stop it with SIGTERM or Ctrl-C: it "
+            "stores what it buffered first). It consumes probe-results, outages, segments, "
+            "ledger, site-status, maintenance, exclusions and alerts as one consumer group, "
+            "applies the pending migrations, writes batches (sink.batch_max_rows rows or "
+            "sink.batch_max_seconds, whichever comes first) and commits Kafka offsets only "
+            "after ClickHouse has the rows. While ClickHouse is unreachable it pauses "
+            "consumption and retries the same batch with exponential backoff "
+            "(sink.retry_initial_seconds doubling up to sink.retry_max_seconds). A message "
+            "that does not validate goes to the dead-letter topic with the reason. Writes "
+            "are idempotent, so a killed sink restarts where it committed without "
+            "duplicating anything."
+        ),
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        default=None,
+        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
+    )
+    parser.add_argument(
+        "--dsn",
+        default=None,
+        help="ClickHouse DSN, chdb:///abs/path or http://user:pass@host:8123 "
+        "(default: clickhouse.dsn, else the embedded engine under data_dir)",
+    )
+    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    parser.add_argument("--group-id", default=None, help="override sink.group_id")
+    parser.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not apply pending migrations (fail if tables are missing)",
+    )
+    parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sinks.service import prepare_store, run_sink
+    from slawatch import store
+    from slawatch.config import load_settings, settings_path
+    from slawatch.observability import setup_logging
+    from slawatch.store.migrations import migrate_database
+
+    settings = load_settings(settings_path(args.config))
+    setup_logging(settings.log_format, args.loglevel.upper())
+    kafka = settings.kafka
+    if args.topic_prefix is not None:
+        kafka = kafka.model_copy(update={"topic_prefix": args.topic_prefix})
+    sink = settings.sink
+    if args.group_id:
+        sink = sink.model_copy(update={"group_id": args.group_id})
+    settings = settings.model_copy(update={"kafka": kafka, "sink": sink})
+    bootstrap = args.bootstrap or kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
+    if not bootstrap:
+        raise UserError(
+            f"no Kafka broker: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
+            "(`slawatch kafka start` runs a local one)"
+        )
+    dsn = args.dsn or settings.clickhouse_dsn()
+    database = settings.clickhouse.database
+    if not args.no_migrate:
+        migrate_database(dsn, database)
+    client = store.connect(dsn, database=database)
+    prepare_store(client, settings)
+    asyncio.run(run_sink(settings, bootstrap, client))
+    return 0
