@@ -60,7 +60,10 @@ def parse_event(line: str, number: int | None = None) -> Event:
     try:
         event: Event = _ADAPTERS[kind].validate_json(line, strict=True)
     except ValidationError as exc:
-        field, message = _describe(exc.errors(include_url=False)[0])
+        errors = exc.errors(include_url=False)
+        # A misspelt field shows up as "unknown" and "missing": name the typo first.
+        errors.sort(key=lambda e: e["type"] != "extra_forbidden")
+        field, message = _describe(errors[0])
         raise InvalidInputError(message, line=number, field=field) from None
     _check_star(event, number)
     return event
