@@ -15,9 +15,14 @@ from collections.abc import Sequence
 from slawatch.errors import UserError
 
 COMMAND_MODULES: tuple[str, ...] = (
+    "slawatch.commands.sites",
+    "slawatch.commands.probe",
     "slawatch.commands.kafka",
+    "slawatch.commands.db",
     "slawatch.commands.sink",
     "slawatch.commands.sla",
+    "slawatch.commands.stream",
+    "slawatch.commands.web",
 )
 
 

@@ -181,7 +181,12 @@ def _end_of_quoted(sql: str, start: int) -> int:
 
 def applied_migrations(client: Client) -> dict[int, AppliedMigration]:
     """version → record, from the client's database (empty when nothing was applied)."""
-    client.command(SCHEMA_MIGRATIONS_DDL)
+    exists = client.query(
+        "SELECT count() FROM system.tables "
+        "WHERE database = currentDatabase() AND name = 'schema_migrations'"
+    ).result_rows[0][0]
+    if not exists:
+        return {}
     rows = client.query(
         "SELECT version, name, checksum, applied_at FROM schema_migrations FINAL ORDER BY version"
     ).result_rows
@@ -228,6 +233,7 @@ def migrate(
                 "than the database?)"
             )
     pending = [st.migration for st in statuses if st.state == "pending" and st.migration]
+    client.command(SCHEMA_MIGRATIONS_DDL)
     for migration in pending:
         _apply(client, migration, values, now or datetime.now(UTC))
     return pending
