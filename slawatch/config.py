@@ -19,6 +19,7 @@ from probes.settings import ProbeSettings
 from probes.sites import Client, Site
 from sla.contract import Contract
 from slawatch.errors import InputError
+from slawatch.notify.settings import NotifySettings
 
 
 class _Section(BaseModel):
@@ -95,6 +96,7 @@ class Settings(_Section):
     kafka: KafkaSettings = KafkaSettings()
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     sink: SinkSettings = SinkSettings()
+    notify: NotifySettings = NotifySettings()
     probes: ProbeSettings = ProbeSettings()
     contract: Contract = Contract()
     regions: list[RegionSettings] = Field(default_factory=lambda: [RegionSettings(name="local")])
