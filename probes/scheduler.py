@@ -122,5 +122,7 @@ class Scheduler:
                 log.exception("check of %s failed outside the runner", site.id)
                 return
         self._stats.checked(result, lateness)
-        await self._buffer.put(result)  # waits while the buffer is full: backpressure
+        # Waits while the buffer is full: backpressure. Shielded, so that a site removed
+        # (partition revoked) while waiting still delivers the check it already made.
+        await asyncio.shield(self._buffer.put(result))
         self._stats.buffered.set(self._buffer.qsize())

@@ -1,0 +1,238 @@
+"""A region worker: joins ``probes-<region>``, checks the sites of its partitions, publishes.
+
+Design: the worker consumes the compacted ``sites`` topic in the consumer group
+``probes-<region>``. The partitions Kafka assigns it *are* its share of the sites. It never
+commits offsets: on every assignment it seeks the assigned partitions to the beginning and
+rebuilds their sites from the compacted log, so no state has to survive a rebalance. On
+revoke it stops the loops of those partitions' sites before the partitions move (Kafka's
+eager rebalance), so no site is ever checked by two workers of a region at once. A worker
+that dies stops heartbeating; after ``session_timeout_ms`` the group rebalances and the
+survivors pick its partitions up, reading them from the beginning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiohttp
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import KafkaError
+from pydantic import ValidationError
+
+from probes.http import new_session
+from probes.publisher import ResultPublisher
+from probes.reference import ReferenceChecker
+from probes.runner import CheckRunner
+from probes.scheduler import Clock, Scheduler
+from probes.settings import ProbeSettings
+from probes.site_topic import ensure_topic
+from probes.sites import Site
+from probes.stats import ProbeStats
+from sla.model import CheckResult
+from slawatch.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+def default_worker_id(region: str) -> str:
+    """``<region>-<host>-<pid>``: unique per process, readable in results."""
+    return f"{region}-{socket.gethostname()}-{os.getpid()}"
+
+
+def group_id(region: str) -> str:
+    """The consumer group of a region's workers."""
+    return f"probes-{region}"
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Where a worker runs and what it talks to."""
+
+    bootstrap: str
+    region: str
+    sites_topic: str
+    results_topic: str
+    worker_id: str
+    reference_targets: tuple[str, ...] = ()
+    reference_interval_s: float = 30.0
+    partitions: int = 6  # of the topics, when the worker has to create them
+    replication_factor: int = 1
+
+
+class _SiteTable:
+    """The live sites of the assigned partitions, fed to the scheduler."""
+
+    def __init__(self, region: str, scheduler: Scheduler) -> None:
+        self._region = region
+        self._scheduler = scheduler
+        self._by_partition: dict[TopicPartition, set[str]] = defaultdict(set)
+
+    def drop(self, partitions: set[TopicPartition]) -> None:
+        for tp in partitions:
+            for site_id in self._by_partition.pop(tp, set()):
+                self._scheduler.remove(site_id)
+
+    def apply(self, tp: TopicPartition, key: bytes | None, value: bytes | None) -> None:
+        if key is None:
+            return
+        site_id = key.decode("utf-8", errors="replace")
+        site = _decode_site(site_id, value)
+        if site is None or (site.regions is not None and self._region not in site.regions):
+            self._by_partition[tp].discard(site_id)
+            self._scheduler.remove(site_id)
+            return
+        self._by_partition[tp].add(site_id)
+        self._scheduler.upsert(site)
+
+
+def _decode_site(site_id: str, value: bytes | None) -> Site | None:
+    if value is None:
+        return None  # tombstone: the site was removed
+    try:
+        return Site.model_validate_json(value)
+    except ValidationError as exc:
+        log.error("sites topic: entry %r is not a valid site, not checking it: %s", site_id, exc)
+        return None
+
+
+class _Rebalance(ConsumerRebalanceListener):
+    def __init__(self, worker: ProbeWorker) -> None:
+        self._worker = worker
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._worker.table.drop(set(revoked))
+        log.info("revoked %d partitions", len(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer = self._worker.consumer
+        if assigned and consumer is not None:
+            await consumer.seek_to_beginning(*assigned)
+        log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
+
+
+class ProbeWorker:
+    """One worker process of a region. ``run(stop)`` until ``stop`` is set."""
+
+    def __init__(
+        self,
+        spec: WorkerSpec,
+        settings: ProbeSettings | None = None,
+        stats: ProbeStats | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.spec = spec
+        self.settings = settings or ProbeSettings()
+        self.stats = stats or ProbeStats()
+        self.buffer: asyncio.Queue[CheckResult] = asyncio.Queue(maxsize=self.settings.buffer_size)
+        self._clock = clock
+        self.consumer: AIOKafkaConsumer | None = None
+        self.scheduler: Scheduler | None = None
+        self.table: _SiteTable
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Join the group, check the assigned sites, publish; leave cleanly when stopped."""
+        spec = self.spec
+        # Created here too, so that a broker's auto-creation never makes "sites" uncompacted.
+        await ensure_topic(
+            spec.bootstrap, spec.sites_topic, spec.partitions, spec.replication_factor
+        )
+        await ensure_topic(
+            spec.bootstrap, spec.results_topic, spec.partitions, spec.replication_factor, False
+        )
+        session = new_session()
+        producer = self._producer()
+        try:
+            await _start(producer, self.spec.bootstrap)
+            await self._run_with(session, producer, stop)
+        finally:
+            await producer.stop()
+            await session.close()
+
+    async def _run_with(
+        self, session: aiohttp.ClientSession, producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> None:
+        reference = ReferenceChecker(
+            list(self.spec.reference_targets),
+            session,
+            self.stats,
+            interval_s=self.spec.reference_interval_s,
+        )
+        await reference.check_round()  # the first results already carry the region's state
+        runner = CheckRunner(region=self.spec.region, worker=self.spec.worker_id, session=session)
+
+        async def check(site: Site, scheduled_at: datetime) -> CheckResult:
+            return await runner.run(site, scheduled_at, reference.ok)
+
+        self.scheduler = Scheduler(
+            check, self.buffer, self.stats, self._clock, self.settings.max_concurrent_checks
+        )
+        self.table = _SiteTable(self.spec.region, self.scheduler)
+        publisher = ResultPublisher(producer, self.spec.results_topic, self.buffer, self.stats)
+        background = [
+            asyncio.create_task(publisher.run(), name="publisher"),
+            asyncio.create_task(reference.run(), name="reference"),
+        ]
+        try:
+            await self._consume(stop)
+        finally:
+            await self.scheduler.stop()  # no-op when _consume stopped it already
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await publisher.flush(self.settings.shutdown_flush_s)
+            log.info("worker %s stopped: %s", self.spec.worker_id, self.stats.snapshot())
+
+    async def _consume(self, stop: asyncio.Event) -> None:
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.spec.bootstrap,
+            group_id=group_id(self.spec.region),
+            client_id=self.spec.worker_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.settings.session_timeout_ms,
+            heartbeat_interval_ms=self.settings.heartbeat_interval_ms,
+        )
+        self.consumer.subscribe([self.spec.sites_topic], listener=_Rebalance(self))
+        await _start(self.consumer, self.spec.bootstrap)
+        try:
+            stopping = asyncio.create_task(stop.wait())
+            while not stop.is_set():
+                fetch = asyncio.create_task(self.consumer.getmany(timeout_ms=500))
+                await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not fetch.done():
+                    fetch.cancel()
+                    break
+                for tp, messages in fetch.result().items():
+                    for message in messages:
+                        self.table.apply(tp, message.key, message.value)
+            stopping.cancel()
+        finally:
+            if self.scheduler is not None:
+                await self.scheduler.stop()  # before leaving: never two workers on one site
+            await self.consumer.stop()  # leaves the group: the others take over at once
+
+    def _producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self.spec.bootstrap,
+            client_id=self.spec.worker_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=self.settings.linger_ms,
+            request_timeout_ms=self.settings.request_timeout_ms,
+        )
+
+
+async def _start(client: AIOKafkaProducer | AIOKafkaConsumer, bootstrap: str) -> None:
+    try:
+        await client.start()
+    except KafkaError as exc:
+        raise UserError(f"cannot reach Kafka at {bootstrap}: {exc}") from None

@@ -1,0 +1,128 @@
+"""``slawatch probe --region NAME``: one probe worker of a region, in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from slawatch.errors import InputError, UserError
+
+if TYPE_CHECKING:
+    from probes.worker import ProbeWorker
+
+BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
+log = logging.getLogger("slawatch.probe")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``slawatch probe``."""
+    parser = subparsers.add_parser(
+        "probe",
+        help="run a probe worker of a region: check its share of the sites, publish results",
+        description=(
+            "Run one probe worker. Workers started with the same --region form the Kafka "
+            "consumer group probes-<region> over the sites topic: each gets a share of its "
+            "partitions and checks exactly those sites, each on a fixed grid (phase from the "
+            "site id, no drift, never twice at once). A dead worker's sites move to the "
+            "others within probes.session_timeout_ms + one heartbeat + one check interval. "
+            "Results go to probe-results (keyed by site id) with an idempotent, acks=all "
+            "producer; while Kafka is slow the bounded buffer (probes.buffer_size) fills and "
+            "the checks slow down. Stop with SIGTERM or Ctrl-C: the worker leaves the group "
+            "and flushes what it buffered (probes.shutdown_flush_s)."
+        ),
+    )
+    parser.add_argument("--region", required=True, help="the region (one of config regions[])")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        default=None,
+        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
+    )
+    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    parser.add_argument(
+        "--worker-id", default=None, help="name in results (default: <region>-<host>-<pid>)"
+    )
+    parser.add_argument(
+        "--session-timeout-ms", type=int, default=None, help="override probes.session_timeout_ms"
+    )
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, help="serve /metrics here (probes.metrics_port)"
+    )
+    parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from prometheus_client import REGISTRY
+
+    from probes.reference import check_reference_target
+    from probes.stats import ProbeStats
+    from probes.worker import ProbeWorker, WorkerSpec, default_worker_id
+    from slawatch import topics
+    from slawatch.config import load_settings, settings_path
+    from slawatch.observability import setup_logging
+
+    settings = load_settings(settings_path(args.config))
+    setup_logging(settings.log_format, args.loglevel.upper())
+    regions = {r.name: r for r in settings.regions}
+    if args.region not in regions:
+        raise InputError(
+            f"--region {args.region!r} is not configured (regions: {', '.join(regions)})"
+        )
+    region = regions[args.region]
+    for target in region.reference_targets:
+        try:
+            check_reference_target(target)
+        except ValueError as exc:
+            raise InputError(f"regions[{args.region}].reference_targets: {exc}") from None
+    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
+    if not bootstrap:
+        raise UserError(
+            f"no Kafka to talk to: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV}"
+        )
+    prefix = settings.kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
+    probe_settings = settings.probes
+    overrides = {"session_timeout_ms": args.session_timeout_ms, "metrics_port": args.metrics_port}
+    probe_settings = probe_settings.model_copy(
+        update={k: v for k, v in overrides.items() if v is not None}
+    )
+    spec = WorkerSpec(
+        bootstrap=bootstrap,
+        region=region.name,
+        sites_topic=topics.topic(topics.SITES, prefix),
+        results_topic=topics.topic(topics.PROBE_RESULTS, prefix),
+        worker_id=args.worker_id or default_worker_id(region.name),
+        reference_targets=tuple(region.reference_targets),
+        reference_interval_s=region.reference_interval_s,
+        partitions=settings.kafka.partitions,
+        replication_factor=settings.kafka.replication_factor,
+    )
+    worker = ProbeWorker(spec, probe_settings, ProbeStats(REGISTRY))
+    asyncio.run(_serve(worker, probe_settings.metrics_port))
+    return 0
+
+
+async def _serve(worker: ProbeWorker, metrics_port: int | None) -> None:
+    from slawatch.observability import serve_metrics
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    metrics = await serve_metrics("127.0.0.1", metrics_port) if metrics_port else None
+    log.info("worker %s of region %s starting", worker.spec.worker_id, worker.spec.region)
+    try:
+        await worker.run(stop)
+    finally:
+        if metrics is not None:
+            await metrics.cleanup()
