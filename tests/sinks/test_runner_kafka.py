@@ -47,16 +47,22 @@ def sink_settings(prefix: str, group: str) -> Settings:
     )
 
 
-async def wait_committed(bootstrap: str, group: str, topic: str, wanted: int) -> int:
-    """Poll the group's committed offsets on ``topic`` until they sum to ``wanted`` (or 20 s)."""
+async def committed_total(admin: AIOKafkaAdminClient, group: str, topic: str) -> int:
+    """The sum of the group's committed offsets on ``topic``."""
+    offsets = await admin.list_consumer_group_offsets(group)
+    return sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic)
+
+
+async def wait_committed(
+    bootstrap: str, group: str, topic: str, wanted: int, timeout_s: float = 30
+) -> int:
+    """Poll the group's committed offsets on ``topic`` until they sum to ``wanted``."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        total = -1
-        for _ in range(200):
-            offsets = await admin.list_consumer_group_offsets(group)
-            total = sum(meta.offset for tp, meta in offsets.items() if tp.topic == topic)
-            if total == wanted:
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while (total := await committed_total(admin, group, topic)) != wanted:
+            if asyncio.get_running_loop().time() > deadline:
                 break
             await asyncio.sleep(0.1)
         return total
