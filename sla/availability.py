@@ -27,6 +27,7 @@ from fractions import Fraction
 from sla.calendar import month_interval
 from sla.contract import Contract
 from sla.intervals import clip, intersection, subtract, total_seconds
+from sla.model import LedgerRow
 
 _HUNDRED = Fraction(100)
 
@@ -122,6 +123,23 @@ class SiteMonth:
     def budget_left_minutes(self) -> float | None:
         """The budget left in minutes (see :attr:`budget_left`)."""
         return _minutes(self.budget_left)
+
+    def to_ledger_row(self, version: int, computed_at: datetime) -> LedgerRow:
+        """This month as a row of the ``ledger`` topic (floats; the latest version wins)."""
+        return LedgerRow(
+            site=self.site,
+            month=self.month,
+            total_minutes=self.total_minutes,
+            maintenance_minutes=self.maintenance_minutes,
+            downtime_minutes=self.downtime_minutes,
+            excluded_minutes=self.excluded_minutes,
+            availability_pct=self.availability_float,
+            target_pct=float(self.target_pct),
+            met=self.met,
+            budget_left_minutes=self.budget_left_minutes,
+            version=version,
+            computed_at=computed_at,
+        )
 
 
 Spans = Iterable[tuple[datetime, datetime]]

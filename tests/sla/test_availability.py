@@ -59,6 +59,14 @@ def test_the_issue_example() -> None:
     assert got.met is True
 
 
+def test_ledger_row_carries_the_figures() -> None:
+    got = month("2026-04", outages=[span("2026-04-10T10:00", "2026-04-10T10:43:12")])
+    row = got.to_ledger_row(version=3, computed_at=utc("2026-04-30T00:00"))
+    assert (row.site, row.month, row.version) == ("acme", "2026-04", 3)
+    assert (row.total_minutes, row.downtime_minutes, row.availability_pct) == (43_200, 43.2, 99.9)
+    assert (row.met, row.budget_left_minutes, row.target_pct) == (True, 0.0, 99.9)
+
+
 def test_outage_straddling_the_month_end_is_split_between_months() -> None:
     # January ends at 2026-01-31T23:00Z in Brussels: 30 min in January, 60 in February.
     outage = [span("2026-01-31T22:30", "2026-02-01T00:00")]
