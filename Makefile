@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install kafka-jars run test test-faults bench lint clean
+.PHONY: install kafka-jars browser run test test-faults bench lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,13 @@ run: install kafka-jars
 	$(BIN)/slawatch run
 
 # Unit, component and integration tests (real broker, embedded ClickHouse).
-test: install kafka-jars
+test: install kafka-jars browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Debian's Chromium for the status-page browser tests (CI runs as root on a clean machine);
+# Playwright drives it by path, so `playwright install` is never needed.
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 # Every fault-injection test, the slow ones included.
 test-faults: install kafka-jars

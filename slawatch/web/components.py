@@ -7,6 +7,7 @@ No inline scripts or ``style`` attributes: the Content-Security-Policy forbids t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sla.model import SiteState
 from slawatch.web import format as fmt
@@ -226,12 +227,14 @@ def regions_table(regions: Sequence[RegionCheck]) -> Html:
 CHART_W, CHART_H, PAD_L, PAD_B = 640, 220, 48, 24
 
 
-def response_chart(points: Sequence[ResponsePoint], start_label: str, end_label: str) -> Html:
-    """Median response time per region as an inline SVG line chart, with a table fallback."""
+def response_chart(points: Sequence[ResponsePoint], start: datetime, end: datetime) -> Html:
+    """Median response time per region over ``[start, end)`` as an inline SVG line chart.
+
+    A table with the same numbers follows in a ``<details>`` element (screen readers, no SVG).
+    """
     if not points:
         return Html('<p class="empty">No response times in the last 24 hours.</p>')
-    start = min(p.bucket_start for p in points)
-    end = max(p.bucket_start for p in points)
+    start_label, end_label = fmt.instant(start), fmt.instant(end)
     span = max((end - start).total_seconds(), 1.0)
     top = max(p.p50_ms for p in points) * 1.1 or 1.0
     regions = sorted({p.region for p in points})

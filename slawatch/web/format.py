@@ -43,6 +43,13 @@ def minutes(value: float | None) -> str:
     return f"{sign}{whole // 60} h {whole % 60:02d} min"
 
 
+def ledger_minutes(value: float | None) -> str:
+    """Minutes as the ledger counts them: ``43,200.0 min`` (no conversion to hours)."""
+    if value is None:
+        return "—"
+    return f"{value:,.1f} min".replace("-", "−")
+
+
 def instant(value: datetime | None) -> str:
     """An instant as ``2026-11-26 05:00 UTC``."""
     if value is None:

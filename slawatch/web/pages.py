@@ -67,13 +67,13 @@ def _ledger_table(detail: SiteDetail) -> Html:
         return html('<p class="empty">No figures for {month} yet.</p>', month=detail.month)
     met = "—" if ledger.met is None else ("met" if ledger.met else "missed")
     rows = [
-        ("T, minutes in the month", fmt.minutes(ledger.total_minutes)),
-        ("M, maintenance", fmt.minutes(ledger.maintenance_minutes)),
-        ("D, downtime", fmt.minutes(ledger.downtime_minutes)),
-        ("Excluded (not the vendor's)", fmt.minutes(ledger.excluded_minutes)),
+        ("T, minutes in the month", fmt.ledger_minutes(ledger.total_minutes)),
+        ("M, maintenance", fmt.ledger_minutes(ledger.maintenance_minutes)),
+        ("D, downtime", fmt.ledger_minutes(ledger.downtime_minutes)),
+        ("Excluded (not the vendor's)", fmt.ledger_minutes(ledger.excluded_minutes)),
         ("A = (T − M − D) / (T − M)", fmt.pct(ledger.availability_pct)),
         ("Target", f"{fmt.target(ledger.target_pct)} ({met})"),
-        ("Downtime budget left", fmt.minutes(ledger.budget_left_minutes)),
+        ("Downtime budget left", fmt.ledger_minutes(ledger.budget_left_minutes)),
     ]
     body = join(html('<tr><th scope="row">{k}</th><td>{v}</td></tr>', k=k, v=v) for k, v in rows)
     return html(
@@ -126,7 +126,7 @@ def site_page(detail: SiteDetail, token: str | None, live_interval_s: float = 30
     body = html(
         """<div class="site" data-site="{id}">
 <p class="site-state">{badge} <span class="since">since {since}</span></p>
-<p class="meta">Client {client} · {kind} check of <code>{target}</code> every {interval:g} s</p>
+<p class="meta">Client <a href="{client_href}">{client}</a> · {kind} check of <code>{target}</code> every {interval:g} s</p>
 {bars}
 </div>
 <h2>This month</h2>
@@ -143,15 +143,14 @@ def site_page(detail: SiteDetail, token: str | None, live_interval_s: float = 30
         badge=state_badge(summary.state),
         since=fmt.instant(summary.since),
         client=site.client,
+        client_href=fmt.link(f"/clients/{fmt.path_id(site.client)}", token),
         kind=site.kind.upper(),
         target=site.target,
         interval=site.interval_s,
         bars=day_bars(summary.days),
         ledger=_ledger_table(detail),
         outages=_outages_table(detail.outages),
-        chart=response_chart(
-            detail.response_times, fmt.instant(detail.chart_start), fmt.instant(detail.chart_end)
-        ),
+        chart=response_chart(detail.response_times, detail.chart_start, detail.chart_end),
         regions=regions_table(detail.regions),
         maintenance=maintenance_table(detail.maintenance, "Ongoing and upcoming maintenance"),
     )

@@ -47,10 +47,11 @@ def running_server(client: ClickHouseClient, live_interval_s: float = 30.0) -> I
         clock=lambda: fixtures.NOW,
         live_interval_s=live_interval_s,
     )
+    # The server's loop lives in its own thread: Playwright's sync API runs a loop here.
     loop = asyncio.new_event_loop()
-    runner, url = loop.run_until_complete(start(app, "127.0.0.1", 0))
     thread = threading.Thread(target=loop.run_forever, name="web-test-server", daemon=True)
     thread.start()
+    runner, url = asyncio.run_coroutine_threadsafe(start(app, "127.0.0.1", 0), loop).result(10)
     try:
         yield url
     finally:
