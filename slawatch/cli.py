@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slawatch.commands.sla",
     "slawatch.commands.stream",
     "slawatch.commands.web",
+    "slawatch.commands.notify",
+    "slawatch.commands.support",
 )
 
 
