@@ -7,6 +7,7 @@ compacted topic from the beginning to its current end and returns the live entri
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ async def read_compacted(
     try:
         tps = [TopicPartition(topic, p) for p in await topic_partitions(bootstrap, topic)]
         await consumer.start()
+        # aiokafka 0.14: stop() right after start() re-raises the cancellation of a
+        # background task that never ran; one turn of the loop lets it start.
+        await asyncio.sleep(0)
         if not tps:
             return entries
         consumer.assign(tps)
@@ -138,7 +142,7 @@ def plan(current: dict[str, _Model], wanted: dict[str, _Model], prune: bool) -> 
             report.changed.append(ident)
         else:
             report.unchanged.append(ident)
-    for ident in current:
+    for ident in sorted(current):
         if ident not in wanted:
             (report.removed if prune else report.kept).append(ident)
     return report

@@ -46,9 +46,9 @@ def default_worker_id(region: str) -> str:
     return f"{region}-{socket.gethostname()}-{os.getpid()}"
 
 
-def group_id(region: str) -> str:
-    """The consumer group of a region's workers."""
-    return f"probes-{region}"
+def group_id(region: str, prefix: str = "") -> str:
+    """The consumer group of a region's workers (under the deployment's topic prefix)."""
+    return f"{prefix}probes-{region}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,7 @@ class WorkerSpec:
     sites_topic: str
     results_topic: str
     worker_id: str
+    group_id: str
     reference_targets: tuple[str, ...] = ()
     reference_interval_s: float = 30.0
     partitions: int = 6  # of the topics, when the worker has to create them
@@ -194,7 +195,7 @@ class ProbeWorker:
     async def _consume(self, stop: asyncio.Event) -> None:
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=self.spec.bootstrap,
-            group_id=group_id(self.spec.region),
+            group_id=self.spec.group_id,
             client_id=self.spec.worker_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -67,7 +67,7 @@ def _run(args: argparse.Namespace) -> int:
 
     from probes.reference import check_reference_target
     from probes.stats import ProbeStats
-    from probes.worker import ProbeWorker, WorkerSpec, default_worker_id
+    from probes.worker import ProbeWorker, WorkerSpec, default_worker_id, group_id
     from slawatch import topics
     from slawatch.config import load_settings, settings_path
     from slawatch.observability import setup_logging
@@ -102,6 +102,7 @@ def _run(args: argparse.Namespace) -> int:
         sites_topic=topics.topic(topics.SITES, prefix),
         results_topic=topics.topic(topics.PROBE_RESULTS, prefix),
         worker_id=args.worker_id or default_worker_id(region.name),
+        group_id=group_id(region.name, prefix),
         reference_targets=tuple(region.reference_targets),
         reference_interval_s=region.reference_interval_s,
         partitions=settings.kafka.partitions,

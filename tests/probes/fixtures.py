@@ -13,12 +13,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
+from aiokafka import AIOKafkaConsumer
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from probes.sites import Site
+from sla.model import CheckResult
 
 
 def site(kind: str, target: str, **fields: object) -> Site:
@@ -171,3 +173,30 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def consume_results(
+    bootstrap: str, topic: str, until: float, stop_when: object = None
+) -> list[CheckResult]:
+    """Every CheckResult on ``topic`` from the beginning until the monotonic time ``until``
+    or until ``stop_when(results)`` returns true."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    results: list[CheckResult] = []
+    loop = asyncio.get_running_loop()
+    try:
+        while loop.time() < until:
+            batches = await consumer.getmany(timeout_ms=200)
+            for messages in batches.values():
+                for message in messages:
+                    assert message.key is not None and message.value is not None
+                    result = CheckResult.model_validate_json(message.value)
+                    assert message.key.decode() == result.site
+                    results.append(result)
+            if callable(stop_when) and stop_when(results):
+                break
+    finally:
+        await consumer.stop()
+    return results
