@@ -95,7 +95,8 @@ def running_kafka(data_dir: Path, brokers: int = 1) -> Iterator[LocalKafka]:
         try:
             yield cluster
         finally:
-            cluster.stop(timeout_s=15.0)
+            # Throw-away data: no clean shutdown needed (saves seconds per cluster).
+            cluster.stop(timeout_s=0.0)
         return
     assert last_error is not None
     raise last_error
