@@ -26,7 +26,12 @@ from fractions import Fraction
 
 from sla.calendar import month_interval
 from sla.contract import Contract
-from sla.intervals import clip, intersection, subtract, total_seconds
+from sla.intervals import (
+    clip,
+    intersect_normalized,
+    seconds_of_normalized,
+    subtract_normalized,
+)
 from sla.model import LedgerRow
 
 _HUNDRED = Fraction(100)
@@ -165,13 +170,14 @@ def compute_site_month(
     down = clip(outages, *bounds)
     maintained = clip(maintenance, *bounds)
     excluded = clip(exclusions, *bounds)
-    outside_maintenance = subtract(down, maintained)
+    # Every list is normalised from here on: the cheaper *_normalized forms apply.
+    outside_maintenance = subtract_normalized(down, maintained)
     return SiteMonth(
         site=site,
         month=month,
         total_seconds=bounds.seconds,
-        maintenance_seconds=total_seconds(maintained),
-        downtime_seconds=total_seconds(subtract(outside_maintenance, excluded)),
-        excluded_seconds=total_seconds(intersection(outside_maintenance, excluded)),
+        maintenance_seconds=seconds_of_normalized(maintained),
+        downtime_seconds=seconds_of_normalized(subtract_normalized(outside_maintenance, excluded)),
+        excluded_seconds=seconds_of_normalized(intersect_normalized(outside_maintenance, excluded)),
         target_pct=contract.target_pct,
     )
