@@ -464,6 +464,12 @@ class LocalKafka:
             self.state.save(self.data_dir)
         return stopped
 
+    def use_free_ports(self) -> None:
+        """Move every (stopped) node to ports free right now; the data is kept."""
+        if self.running_pids():
+            raise UserError(f"Kafka in {self.data_dir} is running: stop it before moving ports")
+        self._assign_ports(self.state.nodes, None)
+
     def wait_ready(self, node_ids: set[int], timeout_s: float) -> None:
         """Block until a metadata request lists every node in ``node_ids``."""
         deadline = time.monotonic() + timeout_s
