@@ -6,9 +6,6 @@ import argparse
 import asyncio
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from slawatch.config import Settings
 from slawatch.errors import InputError, UserError
 
@@ -21,15 +18,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=(
             "Serve the read-only status page (public overview, a page per client and per site, "
             "maintenance), the JSON API under /api/v1 (OpenAPI at /api/openapi.json) and the "
-            "Atom feed /feed.atom, from the ClickHouse store of the configuration. Sites and "
-            "clients come from the configuration: a client with `private: true` is only shown "
-            "at /clients/ID?token=TOKEN. Prints the address it listens on. With the embedded "
-            "store (chdb://) this process must be the only one holding it: while `slawatch run` "
-            "runs, use the page it serves instead."
+            "Atom feed /feed.atom, from the ClickHouse store of the configuration. Clients and "
+            "sites come from the configuration (or --sites): a client with `private: true` is "
+            "only shown at /clients/ID?token=TOKEN, and a site with `public: false` only on "
+            "its client's page with the token. Prints the address it listens on. With the "
+            "embedded store (chdb://) only one process may hold it: while `slawatch run` runs, "
+            "use the page it serves instead."
         ),
     )
     web.add_argument(
-        "--config", type=Path, default=None, help="slawatch.yaml (default: built-in defaults)"
+        "--config",
+        type=Path,
+        default=None,
+        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
+    )
+    web.add_argument(
+        "--sites",
+        type=Path,
+        default=None,
+        help="a sites file (clients: and sites:) replacing the configuration's lists",
     )
     web.add_argument("--host", default="127.0.0.1", help="address to bind (default %(default)s)")
     web.add_argument(
@@ -38,22 +45,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     web.set_defaults(func=_run)
 
 
-def load_settings(path: Path | None) -> Settings:
-    """The configuration in ``path`` (or the defaults), with the field's path in any error."""
-    if path is None:
-        return Settings()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise InputError(f"{path}: {where}: {first['msg']}") from None
+def _settings(args: argparse.Namespace) -> Settings:
+    from probes.sites_file import load_sites_file
+    from slawatch.config import load_settings, settings_path
+
+    settings = load_settings(settings_path(args.config))
+    if args.sites is not None:
+        sites = load_sites_file(args.sites)
+        settings = settings.model_copy(update={"clients": sites.clients, "sites": sites.sites})
+    return settings
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -63,9 +63,18 @@ def _run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: must be between 0 and 65535")
-    settings = load_settings(args.config)
-    client = store.connect(settings.clickhouse_dsn(), settings.clickhouse.database)
-    repository = ClickHouseStatusRepository(client)
+    settings = _settings(args)
+    dsn, database = settings.clickhouse_dsn(), settings.clickhouse.database
+    found = store.connect(dsn).query(
+        "SELECT count() FROM system.databases WHERE name = {name:String}",
+        parameters={"name": database},
+    )
+    if not found.result_rows[0][0]:
+        raise UserError(
+            f"the ClickHouse database {database!r} at {store.redact(dsn)} does not exist yet: "
+            "run `slawatch db migrate` first (`slawatch run` does it too)"
+        )
+    repository = ClickHouseStatusRepository(store.connect(dsn, database))
 
     def announce(url: str) -> None:
         print(f"slawatch web: serving the status page on {url}/", flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aiohttp.test_utils import TestClient
 
+from tests.conftest import fresh_database
 from tests.web.fixtures import ACME_TOKEN, VAULT_TOKEN
 
 PUBLIC = {"shop", "api", "hostile"}
@@ -219,3 +220,25 @@ async def test_each_page_renders(api: TestClient) -> None:
     site = await (await api.get("/sites/api")).text()
     for text in ("99.814 %", "client isp", "excluded 10.0 min", "Latest check per region"):
         assert text.lower() in site.lower(), text
+
+
+async def test_store_failure_is_a_plain_503_without_details(clickhouse_dsn: str) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from slawatch.web.app import create_app
+    from slawatch.web.clickhouse import ClickHouseStatusRepository
+    from tests.web import fixtures
+
+    # A database without the tables: every query fails inside ClickHouse.
+    with fresh_database(clickhouse_dsn) as empty:
+        app = create_app(fixtures.settings(), ClickHouseStatusRepository(empty))
+        async with TestClient(TestServer(app)) as client:
+            page = await client.get("/")
+            assert page.status == 503
+            text = await page.text()
+            assert "Status data is unavailable right now." in text
+            assert "UNKNOWN_TABLE" not in text and "Traceback" not in text
+            answer = await client.get("/api/v1/sites")
+            assert answer.status == 503
+            assert await answer.json() == {"error": "Status data is unavailable right now."}
+            assert (await client.get("/healthz")).status == 200

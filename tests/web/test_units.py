@@ -1,0 +1,150 @@
+"""Pure pieces of the status page: escaping, number formats, who may see what."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr
+
+from probes.sites import Client, Site
+from slawatch.web import format as fmt
+from slawatch.web.access import AccessPolicy, NotFound, token_matches
+from slawatch.web.html import Html, escape, html, join
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "' onmouseover='alert(1)",
+    "&lt;already&gt;",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_values_are_escaped_in_text_and_attributes(text: str) -> None:
+    markup = html('<a title="{t}" href="/x">{t}</a>', t=text)
+    assert "<script" not in markup and "<img" not in markup
+    assert '"' not in markup.split('title="', 1)[1].split('" href', 1)[0]
+    assert "'" not in markup.replace("&#x27;", "")
+
+
+def test_markup_is_not_escaped_twice_and_join_escapes_plain_parts() -> None:
+    inner = html("<b>{x}</b>", x="<i>")
+    assert html("<p>{inner}</p>", inner=inner) == "<p><b>&lt;i&gt;</b></p>"
+    assert join([Html("<br>"), "<br>"]) == "<br>&lt;br&gt;"
+    assert escape(None) == ""
+    assert html("{n:.1f} ms", n=12.345) == "12.3 ms"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (100.0, "100.000 %"),
+        (99.9, "99.900 %"),
+        (99.89996, "99.899 %"),  # never rounded up to look met
+        (99.95364, "99.953 %"),
+        (None, "—"),
+    ],
+)
+def test_percentages_are_truncated(value: float | None, shown: str) -> None:
+    assert fmt.pct(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("minutes", "shown"),
+    [(0.0, "0.0 min"), (20.0, "20.0 min"), (80.0, "1 h 20 min"), (-36.8, "−36.8 min")],
+)
+def test_minutes(minutes: float, shown: str) -> None:
+    assert fmt.minutes(minutes) == shown
+
+
+def test_links_carry_the_token_encoded() -> None:
+    assert fmt.link("/sites/a", None) == "/sites/a"
+    assert fmt.link("/sites/a", "a&b=c") == "/sites/a?token=a%26b%3Dc"
+    assert fmt.path_id("a/b") == "a%2Fb"
+
+
+def _policy() -> AccessPolicy:
+    clients = [
+        Client(id="pub", token=SecretStr("pub-token")),
+        Client(id="priv", private=True, token=SecretStr("priv-token")),
+        Client(id="locked", private=True),  # private without a token: nobody sees it
+    ]
+
+    def site(id_: str, client: str, public: bool = True) -> Site:
+        return Site(id=id_, client=client, kind="tcp", target="h:1", public=public)
+
+    sites = [
+        site("a", "pub"),
+        site("b", "pub", public=False),
+        site("c", "priv"),
+        site("d", "locked"),
+        site("e", "unconfigured-client"),
+    ]
+    return AccessPolicy(clients, sites)
+
+
+def test_public_audience_is_public_sites_of_non_private_clients() -> None:
+    assert _policy().public().site_ids == ("a", "e")
+
+
+@pytest.mark.parametrize(
+    ("client", "token", "sites"),
+    [
+        ("pub", None, ("a",)),
+        ("pub", "wrong", ("a",)),
+        ("pub", "pub-token", ("a", "b")),
+        ("priv", "priv-token", ("c",)),
+    ],
+)
+def test_client_audiences(client: str, token: str | None, sites: tuple[str, ...]) -> None:
+    assert _policy().client(client, token).site_ids == sites
+
+
+@pytest.mark.parametrize(
+    ("client", "token"),
+    [
+        ("priv", None),
+        ("priv", ""),
+        ("priv", "wrong"),
+        ("priv", "pub-token"),
+        ("priv", "priv-token "),
+        ("locked", None),
+        ("locked", ""),
+        ("nobody", "priv-token"),
+    ],
+)
+def test_hidden_clients_are_not_found(client: str, token: str | None) -> None:
+    with pytest.raises(NotFound):
+        _policy().client(client, token)
+
+
+@pytest.mark.parametrize(
+    ("site", "token", "found"),
+    [
+        ("a", None, True),
+        ("a", "garbage", True),  # a public site stays public whatever the token
+        ("b", None, False),
+        ("b", "pub-token", True),
+        ("c", None, False),
+        ("c", "pub-token", False),
+        ("c", "priv-token", True),
+        ("d", None, False),
+        ("e", None, True),
+        ("zzz", "priv-token", False),
+    ],
+)
+def test_site_visibility(site: str, token: str | None, found: bool) -> None:
+    policy = _policy()
+    if found:
+        assert policy.site(site, token)[1].id == site
+    else:
+        with pytest.raises(NotFound):
+            policy.site(site, token)
+
+
+def test_token_comparison() -> None:
+    client = Client(id="x", token=SecretStr("s3cret"))
+    assert token_matches(client, "s3cret")
+    assert not token_matches(client, "s3cre")
+    assert not token_matches(client, None)
+    assert not token_matches(Client(id="y"), "")
+    assert token_matches(Client(id="z", token=SecretStr("é")), "é")
