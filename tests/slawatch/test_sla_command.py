@@ -482,9 +482,7 @@ def test_malformed_month(month: str, capsys: pytest.CaptureFixture[str], tmp_pat
     assert err == f"slawatch: --month: expected a month as YYYY-MM, got {month!r}\n"
 
 
-def test_missing_files_and_the_store_mode(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_missing_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     contract = _write(tmp_path, "contract.yaml", CONTRACT_YAML)
     missing = tmp_path / "nope.jsonl"
     status = main(
@@ -505,11 +503,23 @@ def test_missing_files_and_the_store_mode(
         "",
         f"slawatch: {missing}: cannot read: No such file or directory\n",
     )
-    status = main(["sla", "report", "--contract", str(contract), "--month", "2026-01"])
+    status = main(
+        [
+            "sla",
+            "report",
+            "--contract",
+            str(missing),
+            "--events",
+            str(contract),
+            "--month",
+            "2026-01",
+        ]
+    )
     out, err = capsys.readouterr()
-    assert (status, out) == (2, "")
-    assert err.startswith(
-        "slawatch: --events FILE is required: reading the report from the ClickHouse store"
+    assert (status, out, err) == (
+        2,
+        "",
+        f"slawatch: {missing}: cannot read: No such file or directory\n",
     )
 
 
