@@ -221,17 +221,4 @@ def ledger_row(
         [(w.start, w.end) for w in windows],
         exclusion_spans,
     )
-    return LedgerRow(
-        site=site,
-        month=month,
-        total_minutes=figures.total_minutes,
-        maintenance_minutes=figures.maintenance_minutes,
-        downtime_minutes=figures.downtime_minutes,
-        excluded_minutes=figures.excluded_minutes,
-        availability_pct=figures.availability_float,
-        target_pct=float(contract.target_pct),
-        met=figures.met,
-        budget_left_minutes=figures.budget_left_minutes,
-        version=version,
-        computed_at=computed_at,
-    )
+    return figures.to_ledger_row(version, computed_at)

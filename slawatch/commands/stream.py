@@ -1,0 +1,129 @@
+"""``slawatch stream``: run the Faust worker that confirms outages and keeps the ledger."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from slawatch.errors import InputError, UserError
+
+if TYPE_CHECKING:
+    from slawatch.config import Settings
+    from stream.app import StreamSettings
+
+BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``slawatch stream``."""
+    parser = subparsers.add_parser(
+        "stream",
+        help="run the stream worker: check results in; outages, segments, ledger out",
+        description=(
+            "Run one Faust worker in the foreground (stop it with SIGTERM or Ctrl-C). It reads "
+            "probe-results, confirms outages across regions in event time (a region votes down "
+            "after down_after failures, up after up_after successes; the site is down while "
+            "more than half of its healthy regions vote down), splits each outage into "
+            "downtime / maintenance / excluded segments using the maintenance and exclusions "
+            "topics, and keeps each site's monthly ledger. It writes the topics outages, "
+            "segments, ledger, site-status, late-results and dead-letter, creating missing "
+            "topics first. State lives in a changelog-backed table: a killed worker restarts "
+            "where it stopped. Start more workers with the same --topic-prefix to share the "
+            "partitions."
+        ),
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        default=None,
+        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
+    )
+    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="worker files (default: <data_dir>/stream)"
+    )
+    parser.add_argument(
+        "--web-port", type=int, default=None, help="serve Faust's web views on this port (off)"
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=5000, help="results per batch (default %(default)s)"
+    )
+    parser.add_argument(
+        "--grace", type=float, default=60.0, help="reordering grace in seconds (default 60)"
+    )
+    parser.add_argument(
+        "--idle-flush",
+        type=float,
+        default=None,
+        help="apply a quiet site's buffered results after this many seconds (default: grace)",
+    )
+    parser.add_argument(
+        "--tick", type=float, default=1.0, help="timer interval in seconds (default 1)"
+    )
+    parser.add_argument(
+        "--loglevel", default="warning", choices=["debug", "info", "warning", "error"]
+    )
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from slawatch.config import load_settings, settings_path
+    from stream.app import run_worker
+
+    settings = load_settings(settings_path(args.config))
+    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
+    if not bootstrap:
+        raise UserError(
+            f"no Kafka: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
+            "(`slawatch kafka start` runs a local broker)"
+        )
+    for name in ("batch_size", "grace", "tick"):
+        if getattr(args, name) <= 0 and not (name == "grace" and args.grace == 0):
+            raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be positive")
+    if args.idle_flush is not None and args.idle_flush <= 0:
+        raise InputError(f"--idle-flush {args.idle_flush}: must be positive")
+    return run_worker(build_stream_settings(settings, args, bootstrap), loglevel=args.loglevel)
+
+
+def build_stream_settings(
+    settings: Settings, args: argparse.Namespace, bootstrap: str
+) -> StreamSettings:
+    """The worker's settings from the configuration and the command line."""
+    from sla.confirmation import ConfirmationConfig
+    from stream.app import StreamSettings
+
+    grace = timedelta(seconds=args.grace)
+    idle = None if args.idle_flush is None else timedelta(seconds=args.idle_flush)
+    all_regions = tuple(r.name for r in settings.regions)
+    per_site = {
+        site.id: ConfirmationConfig(
+            down_after=site.confirmation.down_after,
+            up_after=site.confirmation.up_after,
+            grace=grace,
+            idle_flush=idle,
+            regions=tuple(site.regions) if site.regions else all_regions,
+        )
+        for site in settings.sites
+    }
+    prefix = settings.kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
+    return StreamSettings(
+        bootstrap=bootstrap,
+        data_dir=args.data_dir or settings.data_dir / "stream",
+        topic_prefix=prefix,
+        partitions=settings.kafka.partitions,
+        replication_factor=settings.kafka.replication_factor,
+        web_port=args.web_port,
+        batch_size=args.batch_size,
+        tick_interval_s=args.tick,
+        contract=settings.contract,
+        confirmation=ConfirmationConfig(grace=grace, idle_flush=idle),
+        site_confirmation=per_site,
+    )
