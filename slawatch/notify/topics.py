@@ -35,3 +35,18 @@ async def ensure_topics(
                 await admin.create_topics(wanted)
     finally:
         await admin.close()
+
+
+async def partitions_of(bootstrap: str, names: list[str]) -> dict[str, list[int]]:
+    """Each topic's partition numbers, asked of the broker (fresh, not a client's cache)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    return {
+        entry["topic"]: sorted(p["partition"] for p in entry["partitions"])
+        for entry in described
+        if entry["error_code"] == 0
+    }

@@ -1,0 +1,206 @@
+"""The alert engine's Kafka loop (plain aiokafka; one engine instance per ``state_key``).
+
+Inputs: ``outages``, ``ledger``, ``maintenance``, ``probe-results`` (reference checks),
+``snapshots`` and ``support``; output: ``alerts`` (keyed by alert id). The evaluator's
+whole state is snapshotted, *together with the input offsets it reflects*, to the compacted
+topic ``alert-engine-state``; on start the engine restores the latest snapshot and seeks
+every input partition to the recorded offset, so a restart neither forgets an open alert
+nor re-fires it. A crash after publishing alerts but before the next snapshot may publish
+them again: alert ids are deterministic, so the store and the notifiers deduplicate them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from pydantic import ValidationError
+
+from sla.contract import Contract
+from slawatch import topics
+from slawatch.alerting.evaluator import AlertEvaluator, EngineState, Kind
+from slawatch.alerting.settings import AlertingSettings
+from slawatch.notify.topics import ensure_topics, partitions_of
+
+log = logging.getLogger(__name__)
+STATE_TOPIC = "alert-engine-state"
+INPUTS: dict[str, Kind] = {
+    topics.OUTAGES: "outage",
+    topics.LEDGER: "ledger",
+    topics.MAINTENANCE: "maintenance",
+    topics.PROBE_RESULTS: "probe",
+    topics.SNAPSHOTS: "snapshot",
+    topics.SUPPORT: "support",
+}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertEngine:
+    """Consumes the inputs, evaluates, publishes alerts, snapshots its state."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        contract: Contract,
+        settings: AlertingSettings,
+        *,
+        site_clients: dict[str, str] | None = None,
+        topic_prefix: str = "",
+        partitions: int = 1,
+        replication: int = 1,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._settings = settings
+        self._contract = contract
+        self._site_clients = site_clients or {}
+        self._clock = clock
+        self._layout = (partitions, replication)
+        self._inputs = {topics.topic(name, topic_prefix): kind for name, kind in INPUTS.items()}
+        self._alerts_topic = topics.topic(topics.ALERTS, topic_prefix)
+        self._state_topic = topics.topic(STATE_TOPIC, topic_prefix)
+        self._stopping = asyncio.Event()
+        self.evaluator: AlertEvaluator | None = None
+        self.published = 0
+        self.rejected = 0
+
+    def stop(self) -> None:
+        """Finish the current batch, write a last snapshot and return from ``run()``."""
+        self._stopping.set()
+
+    async def run(self, ready: asyncio.Event | None = None) -> None:
+        """Run until :meth:`stop`; ``ready`` is set once the inputs are assigned."""
+        partitions, replication = self._layout
+        await ensure_topics(
+            self._bootstrap,
+            {
+                **dict.fromkeys(self._inputs, False),
+                self._alerts_topic: False,
+                self._state_topic: True,
+            },
+            partitions=partitions,
+            replication=replication,
+        )
+        state = await self._restore()
+        self.evaluator = AlertEvaluator(self._contract, self._settings, self._site_clients, state)
+        producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all")
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        await producer.start()
+        await consumer.start()
+        try:
+            await self._assign(consumer, state)
+            if ready is not None:
+                ready.set()
+            await self._loop(consumer, producer)
+            await self._snapshot(producer)
+        finally:
+            await consumer.stop()
+            await producer.stop()
+
+    async def _loop(self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer) -> None:
+        assert self.evaluator is not None
+        last_snapshot = time.monotonic()
+        tick_ms = int(min(self._settings.tick_seconds, 1.0) * 1000)
+        last_tick = 0.0
+        while not self._stopping.is_set():
+            batch = await consumer.getmany(timeout_ms=tick_ms, max_records=5000)
+            now = self._clock()
+            for partition, records in batch.items():
+                for record in records:
+                    self._apply(
+                        record.topic,
+                        record.value,
+                        now,
+                        f"{partition.topic}[{partition.partition}]@{record.offset}",
+                    )
+                key = f"{partition.topic}:{partition.partition}"
+                self.evaluator.state.offsets[key] = records[-1].offset + 1
+            if batch or time.monotonic() - last_tick >= self._settings.tick_seconds:
+                last_tick = time.monotonic()
+                alerts = self.evaluator.tick(now)
+                for alert in alerts:
+                    await producer.send_and_wait(
+                        self._alerts_topic,
+                        alert.model_dump_json().encode(),
+                        key=alert.id.encode(),
+                    )
+                self.published += len(alerts)
+                if alerts or time.monotonic() - last_snapshot >= self._settings.snapshot_seconds:
+                    await self._snapshot(producer)
+                    last_snapshot = time.monotonic()
+
+    def _apply(self, topic: str, raw: bytes | None, now: datetime, where: str) -> None:
+        assert self.evaluator is not None
+        if raw is None:
+            return
+        try:
+            self.evaluator.apply(self._inputs[topic], raw, now)
+        except ValidationError as exc:
+            # The stream and sink dead-letter bad messages; here a bad one is only skipped.
+            self.rejected += 1
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "(message)"
+            log.warning("alert engine: skipping %s: %s: %s", where, field, first["msg"])
+
+    async def _snapshot(self, producer: AIOKafkaProducer) -> None:
+        assert self.evaluator is not None
+        await producer.send_and_wait(
+            self._state_topic,
+            self.evaluator.state.model_dump_json().encode(),
+            key=self._settings.state_key.encode(),
+        )
+
+    async def _restore(self) -> EngineState:
+        """The latest snapshot of this engine's key (a fresh state when there is none)."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+        )
+        await consumer.start()
+        latest: bytes | None = None
+        try:
+            parts = (await partitions_of(self._bootstrap, [self._state_topic])).get(
+                self._state_topic, []
+            )
+            assigned = [TopicPartition(self._state_topic, p) for p in parts]
+            if not assigned:
+                return EngineState()
+            consumer.assign(assigned)
+            await consumer.seek_to_beginning(*assigned)
+            ends = await consumer.end_offsets(assigned)
+            while any([await consumer.position(tp) < ends[tp] for tp in assigned]):
+                for records in (await consumer.getmany(timeout_ms=500)).values():
+                    for record in records:
+                        if record.key == self._settings.state_key.encode():
+                            latest = record.value
+        finally:
+            await consumer.stop()
+        if latest is None:
+            return EngineState()
+        state = EngineState.model_validate_json(latest)
+        log.info("alert engine: restored state at offsets %s", state.offsets)
+        return state
+
+    async def _assign(self, consumer: AIOKafkaConsumer, state: EngineState) -> None:
+        layout = await partitions_of(self._bootstrap, list(self._inputs))
+        assigned = [TopicPartition(t, p) for t in self._inputs for p in layout.get(t, [])]
+        consumer.assign(assigned)
+        for tp in assigned:
+            offset = state.offsets.get(f"{tp.topic}:{tp.partition}")
+            if offset is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, offset)
