@@ -104,6 +104,7 @@ def maintenance_json(view: MaintenanceView) -> Json:
         "start": _time(event.start),
         "end": _time(event.end),
         "announced_at": _time(event.announced_at),
+        "notice_business_days": view.notice_business_days,
         "impact": event.impact,
         "sites": [site.id for site in view.sites],
     }

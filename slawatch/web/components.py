@@ -176,8 +176,9 @@ def maintenance_table(views: Sequence[MaintenanceView], caption: str) -> Html:
     rows = join(
         html(
             "<tr><td>{title}</td><td><span class='kind kind-{kind}'>{kind}</span></td>"
-            "<td>{start}</td><td>{end}</td><td>{sites}</td><td>{announced}</td><td>{impact}</td>"
-            "</tr>",
+            "<td>{start}</td><td>{end}</td><td>{sites}</td><td>{announced}<br>"
+            '<span class="notice">{notice}</span></td><td>{impact}</td></tr>',
+            notice=_notice(v.notice_business_days),
             title=v.event.title or v.event.id,
             kind=v.kind.value,
             start=fmt.instant(v.event.start),
@@ -192,10 +193,14 @@ def maintenance_table(views: Sequence[MaintenanceView], caption: str) -> Html:
         '<div class="table-wrap"><table><caption>{caption}</caption><thead><tr>'
         '<th scope="col">Window</th><th scope="col">Kind</th><th scope="col">Starts</th>'
         '<th scope="col">Ends</th><th scope="col">Sites</th><th scope="col">Announced</th>'
-        '<th scope="col">Notice</th></tr></thead><tbody>{rows}</tbody></table></div>',
+        '<th scope="col">Impact</th></tr></thead><tbody>{rows}</tbody></table></div>',
         caption=caption,
         rows=rows,
     )
+
+
+def _notice(days: int) -> str:
+    return f"{days} business day{'s' if days != 1 else ''} of notice"
 
 
 def regions_table(regions: Sequence[RegionCheck]) -> Html:

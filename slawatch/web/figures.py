@@ -56,8 +56,10 @@ def availability_pct(total_min: float, maintenance_min: float, downtime_min: flo
     return None if value is None else float(value)
 
 
-def classify_maintenance(event: MaintenanceEvent, contract: Contract) -> MaintenanceKind:
-    """The window's kind under the contract (:mod:`sla.maintenance` decides)."""
+def classify_maintenance(
+    event: MaintenanceEvent, contract: Contract
+) -> tuple[MaintenanceKind, int]:
+    """The window's kind and the business days of notice it had (:mod:`sla.maintenance`)."""
     calendar = BusinessCalendar.from_contract(contract)
     notice = notice_business_days(calendar, event)
-    return classify(notice, contract.notice_business_days, event.regular)
+    return classify(notice, contract.notice_business_days, event.regular), notice

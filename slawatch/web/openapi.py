@@ -72,6 +72,7 @@ _SCHEMAS: dict[str, Any] = {
             "start": _TIME,
             "end": _TIME,
             "announced_at": _TIME,
+            "notice_business_days": {"type": "integer"},
             "impact": {"type": "string"},
             "sites": {"type": "array", "items": {"type": "string"}},
         },

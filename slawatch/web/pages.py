@@ -126,7 +126,8 @@ def site_page(detail: SiteDetail, token: str | None, live_interval_s: float = 30
     body = html(
         """<div class="site" data-site="{id}">
 <p class="site-state">{badge} <span class="since">since {since}</span></p>
-<p class="meta">Client <a href="{client_href}">{client}</a> · {kind} check of <code>{target}</code> every {interval:g} s</p>
+<p class="meta">Client <a href="{client_href}">{client}</a> ·
+{kind} check of <code>{target}</code> every {interval:g} s</p>
 {bars}
 </div>
 <h2>This month</h2>

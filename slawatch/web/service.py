@@ -75,6 +75,7 @@ class MaintenanceView:
     kind: MaintenanceKind
     ongoing: bool
     sites: tuple[Site, ...]
+    notice_business_days: int
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,8 @@ class StatusService:
             covered = tuple(site for site in audience.sites if event.covers(site.id))
             if event.cancelled or not covered or event.end <= now:
                 continue
-            kind = classify_maintenance(event, self._settings.contract)
-            views.append(MaintenanceView(event, kind, event.start <= now, covered))
+            kind, notice = classify_maintenance(event, self._settings.contract)
+            views.append(MaintenanceView(event, kind, event.start <= now, covered, notice))
         return sorted(views, key=lambda v: (v.event.start, v.event.id))
 
     def feed(self, audience: Audience) -> list[FeedEntry]:
@@ -205,7 +206,7 @@ class StatusService:
         for event in self._repo.maintenance(since):
             covered = [site for site in audience.sites if event.covers(site.id)]
             if covered:
-                kind = classify_maintenance(event, self._settings.contract)
+                kind, _ = classify_maintenance(event, self._settings.contract)
                 entries.append(_maintenance_entry(event, kind, covered))
         return sorted(entries, key=lambda e: (e.updated, e.id), reverse=True)
 

@@ -81,6 +81,10 @@ async def test_maintenance_is_classified_and_private_windows_stay_private(api: T
     assert windows["m1"]["kind"] == "scheduled"
     assert windows["m2"]["kind"] == "emergency"  # announced the same day
     assert windows["m4"]["kind"] == "regular"
+    assert windows["m2"]["notice_business_days"] == 0
+    # Announced Tuesday 10th for Monday 23rd: 11th..20th are business days (11 Nov is a
+    # Belgian holiday, Armistice), so 7.
+    assert windows["m1"]["notice_business_days"] == 7
     assert sorted(windows["m4"]["sites"]) == sorted(PUBLIC)  # "*", but only public sites listed
 
 

@@ -189,3 +189,41 @@ def test_pages_refresh_states_without_reload(browser: Browser, clickhouse_dsn: s
             assert page.evaluate("window.__sameDocument") is True  # no reload happened
             expect(page.locator("#live-status")).to_contain_text("Updated 2026-11-20 12:00:00")
             page.close()
+
+
+def test_pages_have_the_structure_assistive_technology_needs(page: Page, server: str) -> None:
+    for path in ("/", "/maintenance", "/sites/shop", f"/clients/acme?token={fixtures.ACME_TOKEN}"):
+        page.goto(server + path)
+        assert page.locator("html").get_attribute("lang") == "en"
+        expect(page.locator("h1")).to_have_count(1)
+        expect(page.locator("main#main")).to_have_count(1)
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+        # Every link has a name, every table a caption, every chart a title.
+        for link in page.locator("a").all():
+            assert link.inner_text().strip(), path
+        tables = page.locator("main table")
+        assert (
+            tables.count()
+            == page.locator("main table caption").count() + page.locator("details table").count()
+        )
+        for svg in page.locator("svg").all():
+            assert svg.get_attribute("role") == "img" and svg.get_attribute("aria-labelledby")
+    # Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    page.goto(server + "/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+
+def test_essentials_work_without_javascript(browser: Browser, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(server + "/")
+    expect(card(page, "api").locator("[data-field=state]")).to_have_text("Down")
+    expect(card(page, "api").locator("[data-field=availability]")).to_have_text("99.814 %")
+    page.goto(server + "/sites/api")
+    expect(page.locator("table.ledger")).to_contain_text("99.814 %")
+    context.close()
