@@ -28,13 +28,14 @@ ZoneName = Annotated[str, AfterValidator(_check_zone)]
 
 
 def _check_wall_time(value: Any) -> Any:
-    # YAML 1.1 reads an unquoted 17:30 as the number 1050 (base 60), which pydantic would
-    # take as 00:17:30 UTC: insist on text (or a time object).
-    if isinstance(value, time):
+    # YAML 1.1 (PyYAML) reads an unquoted 17:30 as the base-60 number 17 * 60 + 30 = 1050,
+    # which pydantic would take as 00:17:30 UTC. Read such a number back as the HH:MM it was
+    # written as; anything else that is not text (17:30:00 = 63000, 9.5) is refused.
+    if isinstance(value, time | str):
         return value
-    if not isinstance(value, str):
-        raise ValueError(f'expected a time as "HH:MM" (quoted in YAML), got {value!r}')
-    return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return time(value // 60, value % 60)
+    raise ValueError(f'expected a time as "HH:MM" (quote it in YAML), got {value!r}')
 
 
 def _check_naive_time(value: time) -> time:

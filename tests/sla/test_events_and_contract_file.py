@@ -100,6 +100,18 @@ def test_contract_file_values() -> None:
     assert (contract.holidays, contract.notice_business_days) == ("FR", 3)
 
 
+def test_unquoted_yaml_times_mean_what_they_say() -> None:
+    # PyYAML reads 17:30 as 1050 (base 60); the contract reads it back as 17:30, not 00:17:30.
+    contract = parse_contract("business_hours: {start: 08:15, end: 17:30}\n")
+    assert (contract.business_hours.start, contract.business_hours.end) == (
+        time(8, 15),
+        time(17, 30),
+    )
+    with pytest.raises(InvalidInputError) as caught:
+        parse_contract("business_hours:\n  start: 9.5\n")
+    assert (caught.value.line, caught.value.field) == (2, "business_hours.start")
+
+
 def test_empty_contract_file_is_the_default_contract() -> None:
     assert parse_contract("") == Contract()
     assert parse_contract("# nothing\n") == Contract()

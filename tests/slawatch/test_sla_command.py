@@ -427,8 +427,8 @@ INVALID_EVENTS = {
 }
 
 INVALID_CONTRACTS = {
-    "invalid-unquoted-time.yaml": (
-        '3: business_hours.end: expected a time as "HH:MM" (quoted in YAML), got 1050'
+    "invalid-time-with-seconds.yaml": (
+        '3: business_hours.end: expected a time as "HH:MM" (quote it in YAML), got 63000'
     ),
     "invalid-unknown-setting.yaml": "3: notice_days: unknown setting",
     "invalid-zone.yaml": "1: timezone: unknown time zone 'Europe/Bruxelles'",
