@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slawatch.commands.sla",
     "slawatch.commands.stream",
     "slawatch.commands.web",
+    "slawatch.commands.alerts",
     "slawatch.commands.notify",
     "slawatch.commands.support",
 )

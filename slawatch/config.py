@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from probes.settings import ProbeSettings
 from probes.sites import Client, Site
 from sla.contract import Contract
+from slawatch.alerting.settings import AlertingSettings
 from slawatch.errors import InputError
 from slawatch.notify.settings import NotifySettings
 
@@ -97,6 +98,7 @@ class Settings(_Section):
     clickhouse: ClickHouseSettings = ClickHouseSettings()
     sink: SinkSettings = SinkSettings()
     notify: NotifySettings = NotifySettings()
+    alerting: AlertingSettings = AlertingSettings()
     probes: ProbeSettings = ProbeSettings()
     contract: Contract = Contract()
     regions: list[RegionSettings] = Field(default_factory=lambda: [RegionSettings(name="local")])

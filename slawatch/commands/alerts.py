@@ -1,0 +1,88 @@
+"""``slawatch alerts``: run the alert engine (stream outputs in, topic ``alerts`` out)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
+
+from slawatch.errors import UserError
+
+BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``slawatch alerts``."""
+    parser = subparsers.add_parser(
+        "alerts",
+        help="run the alert engine: site down, error-budget burn, maintenance, regions, "
+        "backups, support",
+        description=(
+            "Run the alert engine in the foreground (SIGTERM or Ctrl-C writes a last state "
+            "snapshot, then stops). It reads outages, ledger, maintenance, probe-results "
+            "(reference checks), snapshots and support, and publishes typed alerts with "
+            "deterministic ids to the alerts topic: site-down (page; resolves after "
+            "alerting.hold_down_seconds without an open outage), burn-rate-fast/medium "
+            "(page: 2 %% of the month's budget in 1 h and 5 min, 5 %% in 6 h and 30 min), "
+            "burn-rate-slow (ticket: 10 %% in 3 d and 6 h), month-projected-miss (ticket), "
+            "maintenance-emergency / -business-hours / -too-frequent (ticket, once), "
+            "region-impaired (ticket, alerting.region_failures reference failures in a "
+            "row), backup-stale (page, newest good snapshot older than "
+            "contract.max_data_loss_hours), support-response-breach / "
+            "-resolution-breach / -late-report. Its state is snapshotted with the input "
+            "offsets to the compacted alert-engine-state topic: run one engine per "
+            "alerting.state_key."
+        ),
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        default=None,
+        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
+    )
+    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from slawatch.alerting.engine import AlertEngine
+    from slawatch.config import load_settings, settings_path
+    from slawatch.observability import setup_logging
+
+    settings = load_settings(settings_path(args.config))
+    setup_logging(settings.log_format, args.loglevel.upper())
+    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
+    if not bootstrap:
+        raise UserError(
+            f"no Kafka broker: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
+            "(`slawatch kafka start` runs a local one)"
+        )
+    prefix = settings.kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
+    engine = AlertEngine(
+        bootstrap,
+        settings.contract,
+        settings.alerting,
+        site_clients={site.id: site.client for site in settings.sites},
+        topic_prefix=prefix,
+        partitions=settings.kafka.partitions,
+        replication=settings.kafka.replication_factor,
+    )
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, engine.stop)
+        await engine.run()
+
+    asyncio.run(serve())
+    return 0
