@@ -142,3 +142,19 @@ def test_business_seconds_between(start: str, end: str, hours: float) -> None:
 def test_calendar_rejects_business_hours_ending_before_they_start() -> None:
     with pytest.raises(ValueError, match="end after"):
         BusinessCalendar("BE", time(17, 0), time(9, 0), "EST")
+
+
+def test_business_hours_in_a_zone_with_dst() -> None:
+    brussels = BusinessCalendar("BE", time(9, 0), time(17, 30), "Europe/Brussels")
+    # Friday before the change (CET, UTC+1) and Monday after it (CEST, UTC+2).
+    assert brussels.business_hours_on(date(2026, 3, 27)) == span(
+        "2026-03-27T08:00", "2026-03-27T16:30"
+    )
+    assert brussels.business_hours_on(date(2026, 3, 30)) == span(
+        "2026-03-30T07:00", "2026-03-30T15:30"
+    )
+    # Across the DST weekend: two full days of 8.5 h, the lost hour is not business time.
+    assert (
+        brussels.business_seconds_between(utc("2026-03-27T00:00"), utc("2026-03-31T00:00"))
+        == 2 * 8.5 * 3600
+    )
