@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from sla.model import ExclusionEvent, MaintenanceEvent, OutageEvent
 from sla.render import render_json, render_text
 from sla.report import build_report
@@ -115,3 +121,79 @@ def test_text_never_rounds_up_to_the_target() -> None:
     ]
     row = render_text(build_report(CONTRACT, events, "2026-04")).splitlines()[3].split()
     assert row[-4:] == ["99.89999", "%", "NO", "-0.01"]
+
+
+# --- an independent oracle: every minute of the month classified one by one ------------
+
+
+# February 2026 in Brussels: [2026-01-31T23:00Z, 2026-02-28T23:00Z), 40 320 minutes.
+FEB_START = utc("2026-01-31T23:00")
+FEB_MINUTES = 28 * 1440
+SITES = ["a", "b"]
+
+
+@st.composite
+def minute_events(draw: st.DrawFn) -> list[object]:
+    def bounds() -> tuple[int, int]:
+        # Minutes relative to February's start; some spill into January and March.
+        start = draw(st.integers(-300, FEB_MINUTES + 100))
+        return start, start + draw(st.integers(0, 400))
+
+    def at(minute: int):  # type: ignore[no-untyped-def]
+        return FEB_START + timedelta(minutes=minute)
+
+    events: list[object] = []
+    for _ in range(draw(st.integers(0, 5))):
+        s, e = bounds()
+        events.append(OutageEvent(site=draw(st.sampled_from(SITES)), start=at(s), end=at(e)))
+    for n in range(draw(st.integers(0, 3))):
+        s, e = bounds()
+        sites = draw(st.sampled_from([["a"], ["b"], ["a", "b"], "*"]))
+        cancelled = draw(st.booleans())
+        events.append(
+            window(
+                f"m{n}", sites, at(s).isoformat()[:16], at(e).isoformat()[:16], cancelled=cancelled
+            )
+        )
+    for _ in range(draw(st.integers(0, 3))):
+        s, e = bounds()
+        site = draw(st.sampled_from([*SITES, "*"]))
+        events.append(ExclusionEvent(site=site, start=at(s), end=at(e), reason="third_party"))
+    return events
+
+
+def _minutes(start, end) -> set[int]:  # type: ignore[no-untyped-def]
+    first = int((start - FEB_START) / timedelta(minutes=1))
+    last = int((end - FEB_START) / timedelta(minutes=1))
+    return set(range(max(first, 0), min(last, FEB_MINUTES)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(minute_events())
+def test_report_matches_a_minute_by_minute_oracle(events: list[object]) -> None:
+    report = build_report(CONTRACT, events, "2026-02")  # type: ignore[arg-type]
+    named = {e.site for e in events if isinstance(e, OutageEvent | ExclusionEvent)}
+    named |= {
+        s for e in events if isinstance(e, MaintenanceEvent) and e.sites != "*" for s in e.sites
+    }
+    assert [s.site for s in report.sites] == sorted(named - {"*"})
+    for got in report.sites:
+        site = got.site
+        down: set[int] = set()
+        maintained: set[int] = set()
+        excluded: set[int] = set()
+        for event in events:
+            if isinstance(event, OutageEvent) and event.site == site:
+                down |= _minutes(event.start, event.end)
+            elif isinstance(event, MaintenanceEvent) and not event.cancelled and event.covers(site):
+                maintained |= _minutes(event.start, event.end)
+            elif isinstance(event, ExclusionEvent) and event.site in (site, "*"):
+                excluded |= _minutes(event.start, event.end)
+        downtime = down - maintained - excluded
+        assert got.total_seconds == FEB_MINUTES * 60
+        assert got.maintenance_seconds == 60 * len(maintained)
+        assert got.downtime_seconds == 60 * len(downtime)
+        assert got.excluded_seconds == 60 * len((down - maintained) & excluded)
+        measured = FEB_MINUTES - len(maintained)
+        expected = None if measured == 0 else Fraction(measured - len(downtime), measured) * 100
+        assert got.availability == expected
