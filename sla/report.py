@@ -41,17 +41,16 @@ class Report:
 
 
 @dataclass(frozen=True)
-class _Sorted:
-    """The events split by type, maintenance and exclusions reduced to their last version."""
+class LatestEvents:
+    """The events split by type; maintenance and exclusions reduced to their last version."""
 
     outages: list[OutageEvent]
     maintenance: list[MaintenanceEvent]
     exclusions: list[ExclusionEvent]
 
 
-def latest_versions(events: Iterable[Event]) -> _Sorted:
-    """Split events by type; of several maintenance windows (or exclusions) sharing an id,
-    keep the last."""
+def latest_versions(events: Iterable[Event]) -> LatestEvents:
+    """Split events by type, keeping the last of the windows (or exclusions) sharing an id."""
     outages: list[OutageEvent] = []
     maintenance: dict[str, MaintenanceEvent] = {}
     exclusions: dict[object, ExclusionEvent] = {}
@@ -65,10 +64,10 @@ def latest_versions(events: Iterable[Event]) -> _Sorted:
             key: object = event.id if event.id is not None else position
             exclusions.pop(key, None)
             exclusions[key] = event
-    return _Sorted(outages, list(maintenance.values()), list(exclusions.values()))
+    return LatestEvents(outages, list(maintenance.values()), list(exclusions.values()))
 
 
-def reported_sites(events: _Sorted) -> list[str]:
+def reported_sites(events: LatestEvents) -> list[str]:
     """Every site named in the events (``"*"`` names none), sorted."""
     names = {o.site for o in events.outages}
     names.update(s for m in events.maintenance if m.sites != "*" for s in m.sites)

@@ -541,3 +541,20 @@ def test_events_file_that_is_not_utf8(capsys: pytest.CaptureFixture[str], tmp_pa
     )
     out, err = capsys.readouterr()
     assert (status, out, err) == (2, "", f"slawatch: {events}: not UTF-8 text (byte 31)\n")
+
+
+def test_empty_events_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    got = report_json(capsys, tmp_path, "\n\n", "--month", "2026-01")
+    assert got == {"month": "2026-01", "sites": [], "maintenance": []}
+    status, out, err = run(capsys, tmp_path, "", "--month", "2026-01")
+    assert (status, err) == (0, "")
+    assert "(no site)" in out and "(none)" in out
+
+
+def test_help_explains_the_formula_and_the_format(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sla", "report", "--help"])
+    assert exited.value.code == 0
+    text = capsys.readouterr().out
+    assert "A = (T - M - D) / (T - M) x 100" in text
+    assert '{"type":"exclusion","site":S or "*"' in text and "--format {text,json}" in text
