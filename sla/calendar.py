@@ -23,6 +23,7 @@ from sla.contract import Contract
 from sla.intervals import Interval, clip, to_utc, total_seconds
 
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_TICK = timedelta(microseconds=1)
 
 
 def parse_month(month: str) -> tuple[int, int]:
@@ -66,9 +67,6 @@ def months_touching(start: datetime, end: datetime, tz: str | ZoneInfo) -> list[
         months.append(f"{year:04d}-{number:02d}")
         year, number = _next_month(year, number)
     return months
-
-
-_TICK = timedelta(microseconds=1)
 
 
 @lru_cache(maxsize=32)
