@@ -57,7 +57,7 @@ class Scheduler:
         buffer: asyncio.Queue[CheckResult],
         stats: ProbeStats,
         clock: Clock | None = None,
-        max_concurrent_checks: int = 2000,
+        max_concurrent_checks: int = 256,
     ) -> None:
         self._check = check
         self._buffer = buffer
@@ -122,7 +122,10 @@ class Scheduler:
                 log.exception("check of %s failed outside the runner", site.id)
                 return
         self._stats.checked(result, lateness)
-        # Waits while the buffer is full: backpressure. Shielded, so that a site removed
-        # (partition revoked) while waiting still delivers the check it already made.
-        await asyncio.shield(self._buffer.put(result))
+        if self._buffer.full():
+            # Wait for room: backpressure. Shielded, so that a site removed (partition
+            # revoked) while waiting still delivers the check it already made.
+            await asyncio.shield(self._buffer.put(result))
+        else:
+            self._buffer.put_nowait(result)
         self._stats.buffered.set(self._buffer.qsize())

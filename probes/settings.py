@@ -15,7 +15,9 @@ class ProbeSettings(BaseModel):
     session_timeout_ms: int = Field(default=6000, ge=1000)
     heartbeat_interval_ms: int = Field(default=1000, ge=100)
     buffer_size: int = Field(default=10_000, ge=1)  # results waiting for Kafka, at most
-    max_concurrent_checks: int = Field(default=2000, ge=1)  # open sockets, at most
+    # Checks in flight at most (open sockets). Past it, checks wait (lateness) instead of
+    # all slowing down together until they time out, which is what an overloaded loop does.
+    max_concurrent_checks: int = Field(default=256, ge=1)
     linger_ms: int = Field(default=20, ge=0)  # producer batching
     request_timeout_ms: int = Field(default=30_000, ge=1000)
     shutdown_flush_s: float = Field(default=10.0, ge=0)  # then what is left is shed

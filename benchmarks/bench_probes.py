@@ -1,0 +1,190 @@
+"""Checks per second one probe worker sustains, and its schedule lateness, vs a bare loop.
+
+A local aiohttp target server runs in another process (started here, stopped by PID).
+Side by side in the same run:
+
+* **bare loop**: ``CONCURRENCY`` coroutines issuing GET requests back to back with a fresh
+  connection each (``force_close``): the ceiling of aiohttp on this machine.
+* **worker**: the real scheduler + check runner (timing trace, assertions, CheckResult) with
+  N sites at a 1 s interval, i.e. N checks/s offered. Results go through the bounded buffer
+  to the real idempotent producer when ``SLAWATCH_BENCH_KAFKA_BOOTSTRAP`` names a broker,
+  otherwise they are JSON-encoded exactly as for Kafka and dropped (figure ``sink``).
+
+The worker is offered the bare loop's rate and then 80 % of it (each against the bare segment
+measured just before it, since the machine is shared); each run reports checks/s completed,
+slots skipped and lateness p50/p99 over a measuring window after warm-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import aiohttp
+
+from probes.http import new_session
+from probes.publisher import ResultPublisher, encode
+from probes.runner import CheckRunner
+from probes.scheduler import Scheduler
+from probes.settings import ProbeSettings
+from probes.sites import Site
+from probes.stats import ProbeStats
+from sla.model import CheckResult
+
+CONCURRENCY = 64
+BARE_SECONDS = 3.0
+WARMUP_SECONDS = 2.0
+MEASURE_SECONDS = 5.0
+KAFKA_ENV = "SLAWATCH_BENCH_KAFKA_BOOTSTRAP"
+
+_SERVER = """
+import socket, sys
+from aiohttp import web
+async def ok(_):
+    return web.Response(text="ok")
+app = web.Application()
+app.router.add_get("/", ok)
+sock = socket.socket(); sock.bind(("127.0.0.1", 0)); sock.listen(1024)
+print(sock.getsockname()[1], flush=True)
+web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
+"""
+
+
+def _start_server() -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen([sys.executable, "-c", _SERVER], stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    port = int(process.stdout.readline())
+    return process, port
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    os.kill(process.pid, signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+async def _bare_loop(url: str) -> float:
+    """Requests/s of back-to-back GETs with fresh connections."""
+    connector = aiohttp.TCPConnector(force_close=True, limit=0)
+    count = 0
+    async with aiohttp.ClientSession(connector=connector) as session:
+        deadline = time.perf_counter() + BARE_SECONDS
+
+        async def client() -> None:
+            nonlocal count
+            while time.perf_counter() < deadline:
+                async with session.get(url) as response:
+                    await response.read()
+                count += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
+        return count / (time.perf_counter() - started)
+
+
+async def _drain_encoding(buffer: asyncio.Queue[CheckResult], stats: ProbeStats) -> None:
+    while True:
+        encode(await buffer.get())
+        stats.was_published()
+
+
+async def _worker_run(url: str, sites_count: int, bootstrap: str | None) -> dict[str, Any]:
+    stats = ProbeStats()
+    buffer: asyncio.Queue[CheckResult] = asyncio.Queue(maxsize=10_000)
+    session = new_session()
+    runner = CheckRunner(region="bench", worker="bench-1", session=session)
+    producer = None
+    if bootstrap:
+        from aiokafka import AIOKafkaProducer
+
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=20
+        )
+        await producer.start()
+        topic = f"bench-{uuid.uuid4().hex[:8]}.probe-results"
+        drain = asyncio.create_task(ResultPublisher(producer, topic, buffer, stats).run())
+    else:
+        drain = asyncio.create_task(_drain_encoding(buffer, stats))
+    scheduler = Scheduler(
+        lambda site, slot: runner.run(site, slot),
+        buffer,
+        stats,
+        max_concurrent_checks=ProbeSettings().max_concurrent_checks,
+    )
+    for i in range(sites_count):
+        scheduler.upsert(
+            Site(id=f"bench-{i:05d}", client="bench", kind="http", target=url, interval_s=1)
+        )
+    await asyncio.sleep(WARMUP_SECONDS)
+    checks0, skipped0 = stats.checks, stats.skipped_slots
+    stats.lateness_s.clear()
+    started = time.perf_counter()
+    await asyncio.sleep(MEASURE_SECONDS)
+    elapsed = time.perf_counter() - started
+    checks, skipped = stats.checks - checks0, stats.skipped_slots - skipped0
+    p50, p99 = stats.lateness_percentile(50), stats.lateness_percentile(99)
+    errors = dict(stats.errors)
+    await scheduler.stop()
+    drain.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await drain
+    if producer is not None:
+        await producer.stop()
+    await session.close()
+    return {
+        "offered_checks_per_s": sites_count,
+        "checks_per_s": round(checks / elapsed, 1),
+        "skipped_slots_per_s": round(skipped / elapsed, 1),
+        "lateness_p50_ms": None if p50 is None else round(p50 * 1000, 1),
+        "lateness_p99_ms": None if p99 is None else round(p99 * 1000, 1),
+        "errors": errors,
+    }
+
+
+async def _main() -> dict[str, Any]:
+    server, port = _start_server()
+    url = f"http://127.0.0.1:{port}/"
+    bootstrap = os.environ.get(KAFKA_ENV) or None
+    try:
+        await asyncio.sleep(0.5)
+        # The machine is shared: bare-loop segments are interleaved with the worker runs and
+        # each worker run is compared with the bare segment just before it.
+        bare_before_full = await _bare_loop(url)
+        full = await _worker_run(url, round(bare_before_full), bootstrap)
+        bare_before_aim = await _bare_loop(url)
+        aim = await _worker_run(url, round(0.8 * bare_before_aim), bootstrap)
+        bare_after = await _bare_loop(url)
+    finally:
+        _stop(server)
+    bare = sorted([bare_before_full, bare_before_aim, bare_after])
+    return {
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "cpus": os.cpu_count(),
+        "sink": "kafka (idempotent, acks=all)" if bootstrap else "json-encode only (no broker)",
+        "bare_loop_requests_per_s": [round(b, 1) for b in bare],
+        "bare_loop_concurrency": CONCURRENCY,
+        "worker_at_bare_rate": full,
+        "worker_at_80pct_of_bare_rate": aim,
+        "worker_vs_bare_pct": round(100 * full["checks_per_s"] / bare_before_full, 1),
+    }
+
+
+def run() -> dict[str, Any]:
+    """Run the benchmark (about 30 s) and return its figures."""
+    return asyncio.run(_main())
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
