@@ -22,7 +22,7 @@ import holidays
 from sla.contract import Contract
 from sla.intervals import Interval, clip, to_utc, total_seconds
 
-_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 _TICK = timedelta(microseconds=1)
 
 
