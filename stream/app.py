@@ -52,6 +52,8 @@ class StreamSettings:
     batch_size: int = 5000
     batch_within_s: float = 0.2
     tick_interval_s: float = 1.0
+    # How soon a killed worker's partitions move to the others (Kafka's default is 45 s).
+    session_timeout_s: float = 10.0
     contract: Contract = field(default_factory=Contract)
     confirmation: ConfirmationConfig = field(default_factory=ConfirmationConfig)
     site_confirmation: dict[str, ConfirmationConfig] = field(default_factory=dict)
@@ -108,6 +110,8 @@ class StreamWorker:
             stream_buffer_maxsize=max(4096, s.batch_size * 2),
             broker_max_poll_records=s.batch_size,
             consumer_auto_offset_reset="earliest",
+            broker_session_timeout=s.session_timeout_s,
+            broker_heartbeat_interval=min(3.0, s.session_timeout_s / 3),
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.results_topic = app.topic(s.topic(topics.PROBE_RESULTS), **raw)
@@ -122,7 +126,7 @@ class StreamWorker:
                 topics.DEAD_LETTER,
             )
         }
-        schema = faust.Schema(
+        schema: Any = faust.Schema(
             key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
         )
         self.table = app.Table("sites", partitions=s.partitions, schema=schema)

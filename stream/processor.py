@@ -118,9 +118,13 @@ class SiteRecord:
         return json.dumps(data, separators=(",", ":")).encode()
 
     @classmethod
-    def from_bytes(cls, raw: bytes) -> SiteRecord:
-        """Inverse of :meth:`to_bytes`."""
-        data = json.loads(raw)
+    def from_bytes(cls, raw: bytes | dict[str, Any]) -> SiteRecord:
+        """Inverse of :meth:`to_bytes` (also accepts the already decoded JSON object).
+
+        Faust's table recovery decodes changelog values as JSON itself, so after a restart
+        the table holds the decoded object rather than the bytes written.
+        """
+        data = raw if isinstance(raw, dict) else json.loads(raw)
         detector = DetectorState.from_dict(data["d"])
         return cls(
             detector=detector,
@@ -299,8 +303,12 @@ class SiteProcessor:
             return
         site = record.detector.site
         windows, exclusions = calendar.for_site(site)
+        # The version is the processing time in ms (or one more than the last): it grows
+        # across restarts and re-computations, so "the latest version wins" holds even when
+        # a crash replays a batch.
+        now_ms = to_us(now) // 1000
         for month in sorted(dirty):
-            version = record.ledger_versions.get(month, 0) + 1
+            version = max(record.ledger_versions.get(month, 0) + 1, now_ms)
             record.ledger_versions[month] = version
             row = ledger_row(
                 self.contract, site, month, record.closed, windows, exclusions, version, now

@@ -69,6 +69,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--tick", type=float, default=1.0, help="timer interval in seconds (default 1)"
     )
     parser.add_argument(
+        "--session-timeout",
+        type=float,
+        default=10.0,
+        help="seconds before a dead worker's partitions move to the others (default 10)",
+    )
+    parser.add_argument(
         "--loglevel", default="warning", choices=["debug", "info", "warning", "error"]
     )
     parser.set_defaults(func=_run)
@@ -85,7 +91,7 @@ def _run(args: argparse.Namespace) -> int:
             f"no Kafka: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
             "(`slawatch kafka start` runs a local broker)"
         )
-    for name in ("batch_size", "grace", "tick"):
+    for name in ("batch_size", "grace", "tick", "session_timeout"):
         if getattr(args, name) <= 0 and not (name == "grace" and args.grace == 0):
             raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be positive")
     if args.idle_flush is not None and args.idle_flush <= 0:
@@ -123,6 +129,7 @@ def build_stream_settings(
         web_port=args.web_port,
         batch_size=args.batch_size,
         tick_interval_s=args.tick,
+        session_timeout_s=args.session_timeout,
         contract=settings.contract,
         confirmation=ConfirmationConfig(grace=grace, idle_flush=idle),
         site_confirmation=per_site,

@@ -77,11 +77,12 @@ async def test_results_in_outages_segments_ledger_out_and_late_maintenance_re_em
             result(base, 10),  # older than the watermark (300 s − 60 s): late
             result(base, 3600 + 120 + 1800),  # far in the future: dead letter
         ]
+        v7 = result(base, 5).model_dump_json().replace('"schema_version":1', '"schema_version":7')
         bad = [
             (b"s1", b"{not json"),
-            (b"s1", result(base, 5).model_dump_json().replace('"schema_version":1', '"schema_version":7').encode()),
+            (b"s1", v7.encode()),
             (b"s1", b'{"schema_version":1,"site":"s1"}'),
-        ]  # fmt: skip
+        ]
         await produce(kafka_bootstrap, f"{p}probe-results", results_messages(good) + bad)
 
         outages = await read_topic(
@@ -157,3 +158,82 @@ def _dt(text: str) -> Any:
     from datetime import datetime
 
     return datetime.fromisoformat(text)
+
+
+def _reference_ledger(results: list[Any], month: str) -> dict[str, dict[str, Any]]:
+    """The ledger an uninterrupted run computes: the same processor, without Faust or Kafka."""
+    from datetime import UTC, datetime
+
+    from sla.confirmation import ConfirmationConfig
+    from sla.contract import Contract
+    from stream.processor import Calendar, Outputs, SiteProcessor, new_record
+
+    processor = SiteProcessor(Contract(), lambda site: ConfirmationConfig())
+    records: dict[str, Any] = {}
+    out = Outputs()
+    for offset, r in enumerate(results):
+        record = records.setdefault(r.site, new_record(r.site))
+        processor.process(record, [(r, "0", offset)], datetime.now(UTC), Calendar(), out)
+    return _ledger([json.loads(v) for _, v in out.ledger])
+
+
+async def test_sigkill_and_restart_give_the_same_ledger(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    base = minute_floor()
+    month = months_touching(base, base, "Europe/Brussels")[0]
+    p = topic_prefix
+
+    def site_results(site: str, downs: list[float], ups: list[float]) -> list[Any]:
+        checks = [result(base, t, site=site) for t in downs]
+        checks += [result(base, t, outcome="up", site=site) for t in ups]
+        return sorted(checks, key=lambda c: c.started_at)
+
+    first = site_results("s1", [30, 60], [0, 90, 400]) + site_results(
+        "s2", [60, 90, 120], [150, 400]
+    )
+    second = site_results("s1", [600, 630, 660], [700, 900])
+    second += site_results("s2", [630, 700, 730], [660, 760, 900])
+    worker = Worker(kafka_bootstrap, p, tmp_path / "w", "--idle-flush", "600", "--tick", "0.5")
+    worker.start()
+    try:
+        worker.wait_ready()
+        await produce(kafka_bootstrap, f"{p}probe-results", results_messages(first))
+        await read_topic(
+            kafka_bootstrap, f"{p}outages",
+            lambda ms: sum(m["state"] == "closed" for m in ms) >= 2,
+        )  # fmt: skip
+        worker.kill()  # SIGKILL right after the outputs appeared: nothing flushed on purpose
+
+        worker.start()
+        worker.wait_ready()
+        await produce(kafka_bootstrap, f"{p}probe-results", results_messages(second))
+        expected = _reference_ledger(first + second, month)
+        figures = ("downtime_minutes", "maintenance_minutes", "excluded_minutes",
+                   "availability_pct", "budget_left_minutes", "met")  # fmt: skip
+
+        def converged(messages: list[dict[str, Any]]) -> bool:
+            latest = _ledger(messages)
+            return all(
+                key in latest and all(latest[key][f] == row[f] for f in figures)
+                for key, row in expected.items()
+            )
+
+        ledger = _ledger(await read_topic(kafka_bootstrap, f"{p}ledger", converged))
+        assert expected[f"s1|{month}"]["downtime_minutes"] == pytest.approx(160 / 60)
+        assert expected[f"s2|{month}"]["downtime_minutes"] == pytest.approx(150 / 60)
+        for key, row in expected.items():
+            assert {f: ledger[key][f] for f in figures} == {f: row[f] for f in figures}
+        outages = await read_topic(
+            kafka_bootstrap, f"{p}outages",
+            lambda ms: sum(m["state"] == "closed" for m in _latest(ms).values()) >= 4,
+        )  # fmt: skip
+        closed = sorted((m["site"], m["start"], m["end"]) for m in _latest(outages).values())
+        assert closed == [
+            ("s1", _iso(base, 30), _iso(base, 90)),
+            ("s1", _iso(base, 600), _iso(base, 700)),
+            ("s2", _iso(base, 60), _iso(base, 150)),
+            ("s2", _iso(base, 700), _iso(base, 760)),
+        ]
+    finally:
+        worker.stop()
