@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -41,10 +42,12 @@ def setup_logging(log_format: str = "text", level: str | int = "INFO") -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
-def metrics_handler(registry: CollectorRegistry = REGISTRY) -> web.RequestHandler:
+def metrics_handler(
+    registry: CollectorRegistry = REGISTRY,
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """An aiohttp handler serving ``registry`` in the Prometheus text format."""
 
-    async def handle(_: web.Request) -> web.Response:
+    async def handle(_: web.Request) -> web.StreamResponse:
         body = generate_latest(registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
