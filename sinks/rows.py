@@ -16,6 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sla.calendar import BusinessCalendar
+from sla.contract import Contract
+from sla.maintenance import classify, notice_business_days, overlaps_business_hours
 from sla.model import (
     Alert,
     CheckResult,
@@ -95,14 +98,32 @@ def site_status_row(value: bytes | None, received: Received) -> Row:
     return row
 
 
-def maintenance_row(value: bytes | None, received: Received) -> Row:
-    """A MaintenanceEvent as a maintenance row; version = the record's timestamp (ms)."""
-    event: MaintenanceEvent = _parse(MaintenanceEvent, value)
-    row = event.model_dump(exclude={"type", "sites"})
-    row["all_sites"] = event.sites == "*"
-    row["sites"] = [] if event.sites == "*" else list(event.sites)
-    row["version"] = received.timestamp_ms
-    return row
+class MaintenanceRows:
+    """MaintenanceEvent → maintenance row, with the contract's view of the window.
+
+    The notice in business days, the kind and whether it overlaps business hours come from
+    :mod:`sla.maintenance` (the one implementation of those rules); the weekly limit, which
+    depends on the other windows, is computed by the ``maintenance_assessed`` view.
+    version = the record's timestamp (ms): the latest announcement of an id wins.
+    """
+
+    def __init__(self, contract: Contract) -> None:
+        self.required_notice = contract.notice_business_days
+        self.calendar = BusinessCalendar.from_contract(contract)
+
+    def __call__(self, value: bytes | None, received: Received) -> Row:
+        """The row of one maintenance message."""
+        event: MaintenanceEvent = _parse(MaintenanceEvent, value)
+        notice = notice_business_days(self.calendar, event)
+        row = event.model_dump(exclude={"type", "sites"})
+        row["all_sites"] = event.sites == "*"
+        row["sites"] = [] if event.sites == "*" else list(event.sites)
+        row["version"] = received.timestamp_ms
+        row["notice_business_days"] = notice
+        row["kind"] = classify(notice, self.required_notice, event.regular).value
+        row["in_business_hours"] = overlaps_business_hours(self.calendar, event)
+        row["start_local_date"] = self.calendar.local_date(event.start)
+        return row
 
 
 def exclusion_id(event: ExclusionEvent) -> str:
@@ -141,17 +162,18 @@ class TableSpec:
     decode: Decoder
 
 
-TABLES: tuple[TableSpec, ...] = (
-    TableSpec(topics.PROBE_RESULTS, "probe_results", probe_result_row),
-    TableSpec(topics.OUTAGES, "outages", outage_row),
-    TableSpec(topics.SEGMENTS, "segments", segment_row),
-    TableSpec(topics.LEDGER, "ledger", ledger_row),
-    TableSpec(topics.SITE_STATUS, "site_status", site_status_row),
-    TableSpec(topics.MAINTENANCE, "maintenance", maintenance_row),
-    TableSpec(topics.EXCLUSIONS, "exclusions", exclusion_row),
-    TableSpec(topics.ALERTS, "alerts", alert_row),
-)
-"""Every topic the sink consumes and the table it fills (topic names without prefix)."""
+def table_specs(contract: Contract) -> tuple[TableSpec, ...]:
+    """Every topic the sink consumes and the table it fills (topic names without prefix)."""
+    return (
+        TableSpec(topics.PROBE_RESULTS, "probe_results", probe_result_row),
+        TableSpec(topics.OUTAGES, "outages", outage_row),
+        TableSpec(topics.SEGMENTS, "segments", segment_row),
+        TableSpec(topics.LEDGER, "ledger", ledger_row),
+        TableSpec(topics.SITE_STATUS, "site_status", site_status_row),
+        TableSpec(topics.MAINTENANCE, "maintenance", MaintenanceRows(contract)),
+        TableSpec(topics.EXCLUSIONS, "exclusions", exclusion_row),
+        TableSpec(topics.ALERTS, "alerts", alert_row),
+    )
 
 
 def utc_from_ms(timestamp_ms: int) -> datetime:

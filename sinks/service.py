@@ -11,7 +11,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from sinks.clickhouse import ClickHouseSink, apply_results_ttl, record_contract_terms
-from sinks.rows import TABLES, TableSpec
+from sinks.rows import TableSpec, table_specs
 from sinks.runner import RetryPolicy, SinkRunner
 from slawatch import topics
 from slawatch.config import Settings
@@ -19,9 +19,10 @@ from slawatch.config import Settings
 log = logging.getLogger("slawatch.sink")
 
 
-def table_specs(prefix: str) -> dict[str, TableSpec]:
+def specs_by_topic(settings: Settings) -> dict[str, TableSpec]:
     """The consumed topics under the deployment's prefix → where their messages go."""
-    return {topics.topic(spec.topic, prefix): spec for spec in TABLES}
+    prefix = settings.kafka.topic_prefix
+    return {topics.topic(spec.topic, prefix): spec for spec in table_specs(settings.contract)}
 
 
 def prepare_store(client: Any, settings: Settings) -> None:
@@ -68,7 +69,7 @@ async def run_sink(
         sink=sink,
         consumer=consumer,
         producer=producer,
-        specs=table_specs(prefix),
+        specs=specs_by_topic(settings),
         dead_letter_topic=topics.topic(topics.DEAD_LETTER, prefix),
         retry=RetryPolicy(settings.sink.retry_initial_seconds, settings.sink.retry_max_seconds),
     )

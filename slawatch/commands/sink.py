@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 from pathlib import Path
+from typing import Any
 
 from slawatch.errors import UserError
 
@@ -61,6 +62,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run(args: argparse.Namespace) -> int:
+    from sinks.embedded_lock import hold
     from sinks.service import prepare_store, run_sink
     from slawatch import store
     from slawatch.config import load_settings, settings_path
@@ -84,9 +86,55 @@ def _run(args: argparse.Namespace) -> int:
         )
     dsn = args.dsn or settings.clickhouse_dsn()
     database = settings.clickhouse.database
+    parsed = store.parse_dsn(dsn)
+    if parsed.embedded and parsed.path is not None:
+        hold(parsed.path)  # one writer per embedded store, named in others' errors
     if not args.no_migrate:
         migrate_database(dsn, database)
     client = store.connect(dsn, database=database)
     prepare_store(client, settings)
     asyncio.run(run_sink(settings, bootstrap, client))
     return 0
+
+
+def read_store_events(config: Path | None, dsn: str | None, site: str | None) -> list[Any]:
+    """The contract's events from the store (``slawatch sla report`` without ``--events``).
+
+    Errors say which process holds an embedded store, or that the tables are missing.
+    """
+    from datetime import UTC, datetime
+
+    from clickhouse_connect.driver.exceptions import ClickHouseError
+
+    from sinks.embedded_lock import ensure_free
+    from sinks.store_events import read_events
+    from slawatch import store
+    from slawatch.config import load_settings, settings_path
+
+    settings = load_settings(settings_path(config))
+    dsn = dsn or settings.clickhouse_dsn()
+    database = settings.clickhouse.database
+    parsed = store.parse_dsn(dsn)
+    if parsed.embedded and parsed.path is not None:
+        ensure_free(parsed.path)
+    client = store.connect(dsn, database=None)
+    try:
+        tables = {
+            row[0]
+            for row in client.query(
+                "SELECT name FROM system.tables WHERE database = {db:String}",
+                parameters={"db": database},
+            ).result_rows
+        }
+        missing = {"outages", "maintenance", "exclusions"} - tables
+        if missing:
+            raise UserError(
+                f"the store {store.redact(dsn)} has no {', '.join(sorted(missing))} table in "
+                f"database {database!r}: run `slawatch sink` (it applies the migrations) or "
+                "give --events FILE"
+            )
+        client = store.connect(dsn, database=database)
+        return read_events(client, datetime.now(UTC), site)
+    except ClickHouseError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"reading the store {store.redact(dsn)} failed: {first}") from None

@@ -21,7 +21,8 @@ from sla.report import build_report
 from slawatch.errors import InputError
 
 _DESCRIPTION = """\
-Compute the contract's monthly availability per site from exported events, offline:
+Compute the contract's monthly availability per site from exported events (--events), or
+from the events the sink stored in ClickHouse (no --events: --config / --dsn name the store):
 
   A = (T - M - D) / (T - M) x 100
 
@@ -64,7 +65,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--events",
         type=Path,
         metavar="FILE",
-        help="events JSON Lines file ('-' reads standard input)",
+        help="events JSON Lines file ('-' reads standard input); without it the events "
+        "are read from the ClickHouse store (outages, maintenance, exclusions)",
+    )
+    report.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="without --events: slawatch.yaml naming the store (default: $SLAWATCH_CONFIG, "
+        "else the embedded engine under .slawatch)",
+    )
+    report.add_argument(
+        "--dsn",
+        metavar="DSN",
+        help="without --events: the store, chdb:///abs/path or http://user:pass@host:8123 "
+        "(overrides clickhouse.dsn)",
     )
     report.add_argument(
         "--month", required=True, metavar="YYYY-MM", help="calendar month in the contract's zone"
@@ -86,17 +101,18 @@ def run_report(args: argparse.Namespace) -> int:
         parse_month(args.month)
     except ValueError as exc:
         raise InputError(f"--month: {exc}") from None
-    if args.events is None:
-        raise InputError(
-            "--events FILE is required: reading the report from the ClickHouse store is "
-            "not available in this version"
-        )
     contract = load_contract(args.contract)
-    events = load_events(args.events)
+    if args.events is None:
+        from slawatch.commands.sink import read_store_events
+
+        events = read_store_events(args.config, args.dsn, args.site)
+    else:
+        events = load_events(args.events)
     report = build_report(contract, events, args.month, site=args.site)
     if args.site is not None and not report.sites:
         print(
-            f"slawatch: warning: site {args.site!r} is not named in {args.events}; "
+            f"slawatch: warning: site {args.site!r} is not named in "
+            f"{args.events or 'the store'}; "
             "no site to report",
             file=sys.stderr,
         )

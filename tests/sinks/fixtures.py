@@ -83,3 +83,11 @@ async def produce(bootstrap: str, topic: str, values: list[tuple[bytes, bytes]])
 def result_messages(data: list[CheckResult]) -> list[tuple[bytes, bytes]]:
     """Probe results as Kafka (key, value) pairs, keyed by site like the probes do."""
     return [(r.site.encode(), r.model_dump_json().encode()) for r in data]
+
+
+def sink_topics(prefix: str) -> list[str]:
+    """Every topic the sink reads, and the dead-letter topic, under ``prefix``."""
+    from sinks.rows import table_specs
+    from sla.contract import Contract
+
+    return [prefix + s.topic for s in table_specs(Contract())] + [prefix + "dead-letter"]

@@ -8,11 +8,12 @@ from typing import Any
 
 from sinks.batching import Batch, Record
 from sinks.clickhouse import ClickHouseSink, apply_results_ttl, record_contract_terms
-from sinks.rows import TABLES, Received
+from sinks.rows import Received, table_specs
+from sla.contract import Contract
 from sla.model import Outage, OutageState, Segment
 from tests.sinks.fixtures import T0, results
 
-SPECS = {spec.topic: spec for spec in TABLES}
+SPECS = {spec.topic: spec for spec in table_specs(Contract())}
 
 
 def as_records(topic: str, messages: list[Any], first_offset: int = 0) -> list[Record]:

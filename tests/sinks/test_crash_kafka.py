@@ -15,8 +15,7 @@ from typing import Any
 
 import yaml
 
-from sinks.rows import TABLES
-from tests.sinks.fixtures import create_topics, produce, result_messages, results
+from tests.sinks.fixtures import create_topics, produce, result_messages, results, sink_topics
 from tests.sinks.test_runner_kafka import wait_committed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,9 +43,7 @@ async def test_killed_mid_batch_and_restarted_stores_everything_once(
     kafka_bootstrap: str, topic_prefix: str, unique_name: Any, tmp_path: Path
 ) -> None:
     topic = topic_prefix + "probe-results"
-    await create_topics(
-        kafka_bootstrap, [topic_prefix + s.topic for s in TABLES] + [topic_prefix + "dead-letter"]
-    )
+    await create_topics(kafka_bootstrap, sink_topics(topic_prefix))
     data = results(sites=10, slots=15)  # 300 results
     await produce(kafka_bootstrap, topic, result_messages(data))
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from sinks.rows import TABLES, MalformedMessage, Received, exclusion_id
+from sinks.rows import MalformedMessage, Received, exclusion_id, table_specs
+from sla.contract import Contract
 from sla.model import ExclusionEvent
 from tests.sinks.fixtures import check_result
 
-SPECS = {spec.topic: spec for spec in TABLES}
+SPECS = {spec.topic: spec for spec in table_specs(Contract())}
 TESTDATA = Path(__file__).parent / "testdata"
 
 INVALID = {

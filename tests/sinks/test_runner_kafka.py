@@ -15,10 +15,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from sinks.batching import Batch
 from sinks.clickhouse import ClickHouseSink
-from sinks.rows import TABLES
 from sinks.service import run_sink
 from slawatch.config import KafkaSettings, Settings, SinkSettings
-from tests.sinks.fixtures import create_topics, produce, result_messages, results
+from tests.sinks.fixtures import create_topics, produce, result_messages, results, sink_topics
 
 OUTAGE_WRITES = 4  # failed writes before the store "comes back" (≈1 s of backoff)
 
@@ -73,9 +72,7 @@ async def wait_committed(
 async def test_store_away_then_back_everything_once_memory_bounded(
     kafka_bootstrap: str, topic_prefix: str, store: Any, unique_name: Any
 ) -> None:
-    await create_topics(
-        kafka_bootstrap, [topic_prefix + s.topic for s in TABLES] + [topic_prefix + "dead-letter"]
-    )
+    await create_topics(kafka_bootstrap, sink_topics(topic_prefix))
     data = results(sites=5, slots=20)  # 200 results
     first, second = result_messages(data[:120]), result_messages(data[120:])
     malformed = (b"site-x", b'{"site": "site-x", "outcome": "up"}')
