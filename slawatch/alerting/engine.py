@@ -168,6 +168,7 @@ class AlertEngine:
             bootstrap_servers=self._bootstrap,
             group_id=None,
             enable_auto_commit=False,
+            auto_offset_reset="earliest",
         )
         await consumer.start()
         latest: bytes | None = None
@@ -178,8 +179,7 @@ class AlertEngine:
             assigned = [TopicPartition(self._state_topic, p) for p in parts]
             if not assigned:
                 return EngineState()
-            consumer.assign(assigned)
-            await consumer.seek_to_beginning(*assigned)
+            consumer.assign(assigned)  # no committed offsets: reads from the beginning
             ends = await consumer.end_offsets(assigned)
             while any([await consumer.position(tp) < ends[tp] for tp in assigned]):
                 for records in (await consumer.getmany(timeout_ms=500)).values():
@@ -198,9 +198,8 @@ class AlertEngine:
         layout = await partitions_of(self._bootstrap, list(self._inputs))
         assigned = [TopicPartition(t, p) for t in self._inputs for p in layout.get(t, [])]
         consumer.assign(assigned)
+        # Partitions without a recorded offset start at the beginning (auto_offset_reset).
         for tp in assigned:
             offset = state.offsets.get(f"{tp.topic}:{tp.partition}")
-            if offset is None:
-                await consumer.seek_to_beginning(tp)
-            else:
+            if offset is not None:
                 consumer.seek(tp, offset)

@@ -27,7 +27,11 @@ class DeliveryLog:
         # Subscribing at creation makes start() fetch this topic's metadata; then the
         # partitions are assigned explicitly (no group: nothing is committed).
         consumer = AIOKafkaConsumer(
-            self.topic, bootstrap_servers=self._bootstrap, enable_auto_commit=False, group_id=None
+            self.topic,
+            bootstrap_servers=self._bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            auto_offset_reset="earliest",
         )
         await consumer.start()
         try:
@@ -36,8 +40,7 @@ class DeliveryLog:
             if not assigned:
                 return 0
             consumer.unsubscribe()
-            consumer.assign(assigned)
-            await consumer.seek_to_beginning(*assigned)
+            consumer.assign(assigned)  # no committed offsets: reads from the beginning
             ends = await consumer.end_offsets(assigned)
             while await _behind(consumer, ends):
                 batch = await consumer.getmany(timeout_ms=500)
