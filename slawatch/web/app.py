@@ -17,11 +17,13 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from probes.sites import Site
 from slawatch.config import Settings
 from slawatch.observability import metrics_handler
 from slawatch.web import api, pages
 from slawatch.web import format as fmt
-from slawatch.web.access import AccessPolicy, NotFound
+from slawatch.web.access import AccessPolicy, Audience, NotFound
+from slawatch.web.cache import TtlCache
 from slawatch.web.feed import atom_feed
 from slawatch.web.openapi import openapi_document
 from slawatch.web.repository import StatusRepository
@@ -33,6 +35,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 SERVICE = web.AppKey("service", StatusService)
 POLICY = web.AppKey("policy", AccessPolicy)
 LIVE_INTERVAL = web.AppKey("live_interval_s", float)
+CACHE = web.AppKey("cache", TtlCache)
 
 # Scripts and styles only from our own /static; no inline code, no framing, no plugins.
 CSP = (
@@ -60,9 +63,25 @@ def _token(request: web.Request) -> str | None:
     return request.query.get("token") or None
 
 
-async def _in_thread(function: Callable[..., T], *args: Any) -> T:
-    # The ClickHouse client is synchronous: keep the event loop free while it works.
-    return await asyncio.to_thread(function, *args)
+async def _answer(
+    request: web.Request,
+    method: Callable[..., T],
+    audience: Audience,
+    *args: Any,
+) -> T:
+    """``method(audience, *args)`` of the service, through the short-lived cache.
+
+    The key holds the audience's client and site ids: answers never cross audiences.
+    """
+    extra = tuple(a.id if isinstance(a, Site) else a for a in args)
+    client = audience.client.id if audience.client else None
+    key = (method.__name__, client, audience.site_ids, extra)
+
+    async def compute() -> T:
+        # The ClickHouse client is synchronous: keep the event loop free while it works.
+        return await asyncio.to_thread(method, audience, *args)
+
+    return await request.app[CACHE].get(key, compute)
 
 
 def _html(body: str, status: int = 200) -> web.Response:
@@ -75,7 +94,7 @@ def _html(body: str, status: int = 200) -> web.Response:
 async def overview(request: web.Request) -> web.Response:
     """``/``: every public site."""
     service, policy = request.app[SERVICE], request.app[POLICY]
-    summaries = await _in_thread(service.overview, policy.public())
+    summaries = await _answer(request, service.overview, policy.public())
     page = pages.overview_page(summaries, service.target_pct, request.app[LIVE_INTERVAL])
     return _html(page)
 
@@ -84,8 +103,8 @@ async def client_page(request: web.Request) -> web.Response:
     """``/clients/{id}``: one client's sites (private clients need the token)."""
     service, policy = request.app[SERVICE], request.app[POLICY]
     audience = policy.client(request.match_info["id"], _token(request))
-    summaries = await _in_thread(service.overview, audience)
-    maintenance = await _in_thread(service.maintenance, audience)
+    summaries = await _answer(request, service.overview, audience)
+    maintenance = await _answer(request, service.maintenance, audience)
     assert audience.client is not None
     page = pages.client_page(
         audience.client,
@@ -102,14 +121,14 @@ async def site_page(request: web.Request) -> web.Response:
     """``/sites/{id}``: one site in full."""
     service, policy = request.app[SERVICE], request.app[POLICY]
     audience, site = policy.site(request.match_info["id"], _token(request))
-    detail = await _in_thread(service.site_detail, audience, site)
+    detail = await _answer(request, service.site_detail, audience, site)
     return _html(pages.site_page(detail, audience.token, request.app[LIVE_INTERVAL]))
 
 
 async def maintenance_page(request: web.Request) -> web.Response:
     """``/maintenance``: ongoing and upcoming windows on public sites."""
     service, policy = request.app[SERVICE], request.app[POLICY]
-    views = await _in_thread(service.maintenance, policy.public())
+    views = await _answer(request, service.maintenance, policy.public())
     return _html(pages.maintenance_page(views))
 
 
@@ -121,7 +140,7 @@ async def api_index(_: web.Request) -> web.Response:
 async def public_feed(request: web.Request) -> web.Response:
     """``/feed.atom``: public incidents and maintenance."""
     service, policy = request.app[SERVICE], request.app[POLICY]
-    entries = await _in_thread(service.feed, policy.public())
+    entries = await _answer(request, service.feed, policy.public())
     body = atom_feed(
         entries,
         base_url=_origin(request),
@@ -137,7 +156,7 @@ async def client_feed(request: web.Request) -> web.Response:
     service, policy = request.app[SERVICE], request.app[POLICY]
     audience = policy.client(request.match_info["id"], _token(request))
     assert audience.client is not None
-    entries = await _in_thread(service.feed, audience)
+    entries = await _answer(request, service.feed, audience)
     entries = [replace(entry, path=fmt.link(entry.path, audience.token)) for entry in entries]
     body = atom_feed(
         entries,
@@ -159,7 +178,7 @@ def _origin(request: web.Request) -> str:
 async def api_status(request: web.Request) -> web.Response:
     """``/api/v1/status``: live state of every public site."""
     service, policy = request.app[SERVICE], request.app[POLICY]
-    summaries = await _in_thread(service.overview, policy.public(), False)
+    summaries = await _answer(request, service.overview, policy.public(), False)
     sites = [api.live_json(s) for s in summaries]
     return web.json_response(api.envelope(service.now(), sites=sites))
 
@@ -167,7 +186,7 @@ async def api_status(request: web.Request) -> web.Response:
 async def api_sites(request: web.Request) -> web.Response:
     """``/api/v1/sites``: public sites with this month and 90 days."""
     service, policy = request.app[SERVICE], request.app[POLICY]
-    summaries = await _in_thread(service.overview, policy.public())
+    summaries = await _answer(request, service.overview, policy.public())
     sites = [api.summary_json(s, service.target_pct) for s in summaries]
     return web.json_response(api.envelope(service.now(), sites=sites))
 
@@ -176,7 +195,7 @@ async def api_site(request: web.Request) -> web.Response:
     """``/api/v1/sites/{id}``: one site in full."""
     service, policy = request.app[SERVICE], request.app[POLICY]
     audience, site = policy.site(request.match_info["id"], _token(request))
-    detail = await _in_thread(service.site_detail, audience, site)
+    detail = await _answer(request, service.site_detail, audience, site)
     payload = api.detail_json(detail, service.target_pct)
     return web.json_response(api.envelope(service.now(), site=payload))
 
@@ -185,7 +204,7 @@ async def api_site_status(request: web.Request) -> web.Response:
     """``/api/v1/sites/{id}/status``: one site's live state and its regions."""
     service, policy = request.app[SERVICE], request.app[POLICY]
     audience, site = policy.site(request.match_info["id"], _token(request))
-    summary, regions = await _in_thread(service.site_live, audience, site)
+    summary, regions = await _answer(request, service.site_live, audience, site)
     return web.json_response(
         api.envelope(
             service.now(),
@@ -200,8 +219,8 @@ async def api_client(request: web.Request) -> web.Response:
     service, policy = request.app[SERVICE], request.app[POLICY]
     audience = policy.client(request.match_info["id"], _token(request))
     assert audience.client is not None
-    summaries = await _in_thread(service.overview, audience)
-    maintenance = await _in_thread(service.maintenance, audience)
+    summaries = await _answer(request, service.overview, audience)
+    maintenance = await _answer(request, service.maintenance, audience)
     return web.json_response(
         api.envelope(
             service.now(),
@@ -216,7 +235,7 @@ async def api_client_status(request: web.Request) -> web.Response:
     """``/api/v1/clients/{id}/status``: a client's live states."""
     service, policy = request.app[SERVICE], request.app[POLICY]
     audience = policy.client(request.match_info["id"], _token(request))
-    summaries = await _in_thread(service.overview, audience, False)
+    summaries = await _answer(request, service.overview, audience, False)
     sites = [api.live_json(s) for s in summaries]
     return web.json_response(api.envelope(service.now(), sites=sites))
 
@@ -224,7 +243,7 @@ async def api_client_status(request: web.Request) -> web.Response:
 async def api_maintenance(request: web.Request) -> web.Response:
     """``/api/v1/maintenance``: ongoing and upcoming windows on public sites."""
     service, policy = request.app[SERVICE], request.app[POLICY]
-    views = await _in_thread(service.maintenance, policy.public())
+    views = await _answer(request, service.maintenance, policy.public())
     return web.json_response(
         api.envelope(service.now(), maintenance=[api.maintenance_json(v) for v in views])
     )
@@ -277,6 +296,18 @@ async def error_pages(
         )
 
 
+@web.middleware
+async def compression(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """gzip for pages, JSON and feeds of some size, when the reader accepts it."""
+    response = await handler(request)
+    body = response.body if isinstance(response, web.Response) else None
+    if isinstance(body, bytes | bytearray) and len(body) > 1024:
+        response.enable_compression()
+    return response
+
+
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.update(SECURITY_HEADERS)
     if request.path.startswith("/static/"):
@@ -296,13 +327,15 @@ def create_app(
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     live_interval_s: float = 30.0,
+    cache_ttl_s: float = 5.0,
 ) -> web.Application:
     """The status page and API over ``repository``, for the clients and sites of ``settings``.
 
     ``clock`` gives "now" (tests pin it); pages poll their live JSON every
-    ``live_interval_s`` seconds.
+    ``live_interval_s`` seconds; answers are cached ``cache_ttl_s`` seconds (0: never).
     """
-    app = web.Application(middlewares=[error_pages])
+    app = web.Application(middlewares=[error_pages, compression])
+    app[CACHE] = TtlCache(cache_ttl_s)
     app[LIVE_INTERVAL] = live_interval_s
     app[SERVICE] = StatusService(settings, repository, clock)
     app[POLICY] = AccessPolicy(settings.clients, settings.sites)

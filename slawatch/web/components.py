@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sla.model import SiteState
 from slawatch.web import format as fmt
-from slawatch.web.html import Html, html, join
+from slawatch.web.html import Html, escape, html, join
 from slawatch.web.repository import RegionCheck, ResponsePoint
 from slawatch.web.service import DayBar, MaintenanceView, SiteSummary
 
@@ -99,20 +99,17 @@ def day_bars(days: Sequence[DayBar]) -> Html:
     items = []
     for bar in days:
         if bar.availability_pct is None:
-            text = f"{bar.day:%Y-%m-%d}: no data"
+            text = f"{bar.day.isoformat()}: no data"
         else:
             text = (
-                f"{bar.day:%Y-%m-%d}: {fmt.pct(bar.availability_pct)}, "
+                f"{bar.day.isoformat()}: {fmt.pct(bar.availability_pct)}, "
                 f"{fmt.minutes(bar.downtime_minutes)} down, "
                 f"{fmt.minutes(bar.maintenance_minutes)} in maintenance"
             )
+        # 90 bars per site: a plain f-string (still escaped) keeps big overviews fast.
         items.append(
-            html(
-                '<li class="bar bar-{cls}" tabindex="0" aria-label="{text}">'
-                '<span class="tip" aria-hidden="true">{text}</span></li>',
-                cls=_bar_class(bar),
-                text=text,
-            )
+            f'<li class="bar bar-{_bar_class(bar)}" tabindex="0">'
+            f'<span class="tip">{escape(text)}</span></li>'
         )
     first, last = days[0].day, days[-1].day
     return html(
@@ -121,7 +118,7 @@ def day_bars(days: Sequence[DayBar]) -> Html:
         "</div>",
         first=f"{first:%Y-%m-%d}",
         last=f"{last:%Y-%m-%d}",
-        items=join(items),
+        items=Html("".join(items)),
         days=len(days),
     )
 

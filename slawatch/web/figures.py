@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from fractions import Fraction
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sla.availability import availability_pct as _availability_pct
@@ -48,6 +49,7 @@ def clip_minutes(spans: Spans, start: datetime, end: datetime) -> float:
     return float(total_seconds(clip(spans, start, end)) / 60)
 
 
+@lru_cache(maxsize=4096)  # most days repeat (1440, 0, 0): a pure function, cheap to cache
 def availability_pct(total_min: float, maintenance_min: float, downtime_min: float) -> float | None:
     """The contract's ``A`` for the given minutes (None when ``T − M`` is 0)."""
     value = _availability_pct(

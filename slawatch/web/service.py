@@ -242,12 +242,16 @@ class StatusService:
         if first_check is None or end <= start:
             return DayBar(day, 0.0, 0.0, 0.0, None)
 
+        # Most days have no outage and no window: skip the interval arithmetic for them.
+        touching = [seg for seg in segments if seg.start < end and seg.end > start]
+        windows = [w for w in windows if w[0] < end and w[1] > start]
+
         def minutes(label: str) -> float:
-            spans = [(s.start, s.end) for s in segments if s.label == label]
-            return clip_minutes(spans, start, end)
+            spans = [(seg.start, seg.end) for seg in touching if seg.label == label]
+            return clip_minutes(spans, start, end) if spans else 0.0
 
         total = (end - start).total_seconds() / 60
-        maintenance = clip_minutes(windows, start, end)
+        maintenance = clip_minutes(windows, start, end) if windows else 0.0
         downtime = minutes("downtime")
         return DayBar(
             day=day,

@@ -148,3 +148,42 @@ def test_token_comparison() -> None:
     assert not token_matches(client, None)
     assert not token_matches(Client(id="y"), "")
     assert token_matches(Client(id="z", token=SecretStr("é")), "é")
+
+
+async def test_cache_answers_concurrent_readers_with_one_computation() -> None:
+    import asyncio
+
+    from slawatch.web.cache import TtlCache
+
+    now = [0.0]
+    cache = TtlCache(5.0, clock=lambda: now[0])
+    calls = []
+
+    async def compute() -> int:
+        calls.append(1)
+        await asyncio.sleep(0.01)
+        return len(calls)
+
+    assert await asyncio.gather(*(cache.get("k", compute) for _ in range(10))) == [1] * 10
+    now[0] = 4.9
+    assert await cache.get("k", compute) == 1
+    assert await cache.get("other", compute) == 2  # keys never share answers
+    now[0] = 5.0
+    assert await cache.get("k", compute) == 3  # expired
+
+
+async def test_cache_does_not_keep_failures() -> None:
+    from slawatch.web.cache import TtlCache
+
+    cache = TtlCache(60.0)
+    attempts = []
+
+    async def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("store down")
+        return "ok"
+
+    with pytest.raises(RuntimeError):
+        await cache.get("k", flaky)
+    assert await cache.get("k", flaky) == "ok"
