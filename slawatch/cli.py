@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slawatch.commands.sink",
     "slawatch.commands.sla",
     "slawatch.commands.stream",
+    "slawatch.commands.maintenance",
     "slawatch.commands.web",
     "slawatch.commands.alerts",
     "slawatch.commands.notify",

@@ -65,6 +65,7 @@ async def read_calendar(
     )
     await consumer.start()
     try:
+        await consumer._client.force_metadata_update()  # learn of topics not subscribed to
         parts = [
             TopicPartition(topic, p)
             for topic in (maintenance_topic, exclusions_topic)

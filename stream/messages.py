@@ -51,5 +51,5 @@ def decode_error(exc: ValidationError, model: str) -> str:
     if where == "schema_version":
         return f"unknown {model} schema_version {first.get('input')!r} (this stream reads 1)"
     if first["type"] == "json_invalid":
-        return f"not valid JSON: {first['msg']}"
-    return f"invalid {model}: {where}: {first['msg']}"
+        return f"not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
+    return f"invalid {model}: {where}: {first['msg'].removeprefix('Value error, ')}"
