@@ -10,7 +10,7 @@ from clickhouse_connect.driver.client import Client
 
 from slawatch import kafka_local
 from slawatch.config import Settings, load_settings
-from slawatch.kafka_local import ClusterState
+from slawatch.kafka_local import BrokerNode, ClusterState
 from slawatch.runtime import ensure_kafka, ensure_schema
 from slawatch.store.migrations import REPO_MIGRATIONS, discover
 
@@ -27,9 +27,21 @@ def test_configured_bootstrap_servers_start_nothing(tmp_path: Path) -> None:
 @pytest.mark.timeout(240)
 def test_without_bootstrap_servers_a_local_broker_is_started_and_stopped(tmp_path: Path) -> None:
     settings = load_settings(None, env={"SLAWATCH_DATA_DIR": str(tmp_path)})
-    bootstrap, stop = ensure_kafka(settings)
+    # A broker ran here before, on a port something else holds now: it moves to free ports.
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    recorded = ClusterState("x" * 22, kafka_local.KAFKA_VERSION, 6, [BrokerNode(1, taken, taken)])
+    (tmp_path / "kafka").mkdir()
+    recorded.save(tmp_path / "kafka")
+    try:
+        bootstrap, stop = ensure_kafka(settings)
+    finally:
+        squatter.close()
     try:
         assert stop is not None
+        assert bootstrap != f"127.0.0.1:{taken}"
         assert kafka_local.metadata_broker_ids(bootstrap) == {1}
         # A second caller (another command) reuses the running broker and may not stop it.
         assert ensure_kafka(settings) == (bootstrap, None)
@@ -39,18 +51,6 @@ def test_without_bootstrap_servers_a_local_broker_is_started_and_stopped(tmp_pat
     state = ClusterState.load((tmp_path / "kafka").resolve())
     assert state is not None and state.bootstrap_servers == bootstrap
     assert all(node.pid is None for node in state.nodes)
-
-    # Its recorded port is taken now: the next start moves to free ports, keeping the data.
-    with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", state.nodes[0].port))
-        squatter.listen()
-        moved, stop = ensure_kafka(settings)
-        try:
-            assert moved != bootstrap
-            assert kafka_local.metadata_broker_ids(moved) == {1}
-        finally:
-            assert stop is not None
-            stop()
 
 
 @pytest.mark.integration
