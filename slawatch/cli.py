@@ -27,6 +27,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "slawatch.commands.alerts",
     "slawatch.commands.notify",
     "slawatch.commands.support",
+    "slawatch.commands.run",
+    "slawatch.commands.status",
 )
 
 

@@ -89,6 +89,17 @@ class RegionSettings(_Section):
     reference_interval_s: float = Field(default=30.0, ge=1.0)  # how often they are checked
 
 
+class RunSettings(_Section):
+    """``slawatch run``: the status page's address, the demo target, the live summary."""
+
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    demo_target: bool = False  # serve the bundled demo target (slawatch.example.yaml: true)
+    demo_port: int = Field(default=8099, ge=1, le=65535)
+    demo_maintenance: bool = True  # with the demo: announce a short maintenance window
+    summary_interval_s: float = Field(default=10.0, gt=0)
+
+
 class Settings(_Section):
     """The whole configuration tree."""
 
@@ -100,6 +111,7 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     alerting: AlertingSettings = AlertingSettings()
     probes: ProbeSettings = ProbeSettings()
+    run: RunSettings = RunSettings()
     contract: Contract = Contract()
     regions: list[RegionSettings] = Field(default_factory=lambda: [RegionSettings(name="local")])
     clients: list[Client] = Field(default_factory=list)

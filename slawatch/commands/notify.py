@@ -82,20 +82,14 @@ def _run(args: argparse.Namespace) -> int:
 async def _serve(settings: Settings, bootstrap: str, prefix: str) -> None:
     import aiohttp
 
-    from slawatch.notify.channel import Channel
+    from slawatch.notify.assembly import build_channels
     from slawatch.notify.service import Notifier
-    from slawatch.notify.smtp import EmailChannel
-    from slawatch.notify.webhook import WebhookChannel
 
     async with aiohttp.ClientSession() as session:
-        channels: list[Channel] = [WebhookChannel(h, session) for h in settings.notify.webhooks]
-        smtp = settings.notify.smtp
-        if smtp is not None:
-            channels.append(EmailChannel(smtp, settings.contract, settings.clients, settings.sites))
         notifier = Notifier(
             bootstrap,
             settings.notify,
-            channels,
+            build_channels(settings, session),
             topic_prefix=prefix,
             partitions=settings.kafka.partitions,
             replication=settings.kafka.replication_factor,
