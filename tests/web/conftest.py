@@ -39,13 +39,16 @@ async def api(seeded_clickhouse: ClickHouseClient) -> AsyncIterator[TestClient]:
 
 
 @contextmanager
-def running_server(client: ClickHouseClient, live_interval_s: float = 30.0) -> Iterator[str]:
+def running_server(
+    client: ClickHouseClient, live_interval_s: float = 30.0, cache_ttl_s: float = 5.0
+) -> Iterator[str]:
     """The app served on 127.0.0.1 (a free port) from a thread of its own; yields its URL."""
     app = create_app(
         fixtures.settings(),
         ClickHouseStatusRepository(client),
         clock=lambda: fixtures.NOW,
         live_interval_s=live_interval_s,
+        cache_ttl_s=cache_ttl_s,
     )
     # The server's loop lives in its own thread: Playwright's sync API runs a loop here.
     loop = asyncio.new_event_loop()

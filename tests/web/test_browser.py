@@ -12,8 +12,6 @@ import pytest
 from clickhouse_connect.driver.client import Client as ClickHouseClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from slawatch.store.migrations import REPO_MIGRATIONS
-from tests.conftest import fresh_database
 from tests.web import fixtures
 from tests.web.conftest import running_server
 
@@ -177,21 +175,26 @@ def test_phone_width_has_no_horizontal_scroll(browser: Browser, server: str) -> 
     context.close()
 
 
-def test_pages_refresh_states_without_reload(browser: Browser, clickhouse_dsn: str) -> None:
-    with fresh_database(clickhouse_dsn, REPO_MIGRATIONS) as client:
-        fixtures.seed(client, fixtures.settings().contract)
-        with running_server(client, live_interval_s=0.5) as url:
-            page = browser.new_page()
+def test_pages_refresh_states_without_reload(
+    browser: Browser, seeded_clickhouse: ClickHouseClient
+) -> None:
+    original = fixtures.STATES["shop"]
+    with running_server(seeded_clickhouse, live_interval_s=0.5, cache_ttl_s=0) as url:
+        page = browser.new_page()
+        try:
             page.goto(url + "/")
             page.evaluate("window.__sameDocument = true")
             state = card(page, "shop").locator("[data-field=state]")
             expect(state).to_have_text("Up")
-            fixtures.set_state(client, {"shop": ("down", fixtures.NOW)}, version=6)
+            fixtures.set_state(seeded_clickhouse, {"shop": ("down", fixtures.NOW)}, version=6)
             expect(state).to_have_text("Down", timeout=10_000)
             expect(state).to_have_class("state state-down")
             assert page.evaluate("window.__sameDocument") is True  # no reload happened
             expect(page.locator("#live-status")).to_contain_text("Updated 2026-11-20 12:00:00")
+        finally:
             page.close()
+            # Back to the seeded state (a newer version), for the module's other tests.
+            fixtures.set_state(seeded_clickhouse, {"shop": original}, version=7)
 
 
 def test_pages_have_the_structure_assistive_technology_needs(page: Page, server: str) -> None:

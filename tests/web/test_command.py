@@ -7,6 +7,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from slawatch.cli import build_parser, main
+
 CONFIG = """\
 data_dir: {data}
 clients:
@@ -82,8 +86,14 @@ def test_web_prints_its_address_and_serves(tmp_path: Path) -> None:
         process.wait(timeout=15)
 
 
-def test_help_explains_private_clients() -> None:
-    result = subprocess.run(
-        _slawatch("web", "--help"), capture_output=True, text=True, timeout=30, check=True
-    )
-    assert "private: true" in result.stdout and "--port" in result.stdout
+def test_help_explains_private_clients(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["web", "--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "private: true" in text and "--port" in text and "--sites" in text
+
+
+def test_a_port_out_of_range_is_bad_input(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["web", "--port", "70000"]) == 2
+    assert capsys.readouterr().err == "slawatch: --port 70000: must be between 0 and 65535\n"
