@@ -47,14 +47,18 @@ def ensure_kafka(
         cluster.wait_ready({n.node_id for n in cluster.state.nodes}, timeout_s)
         return cluster.bootstrap_servers, None
     try:
-        bootstrap = cluster.start(timeout_s=timeout_s)
-    except UserError as exc:
-        if "already in use" not in str(exc):
-            raise
-        log.warning("%s; starting the local broker on other ports", exc)
-        cluster.stop(timeout_s=5.0)
-        cluster.use_free_ports()
-        bootstrap = cluster.start(timeout_s=timeout_s)
+        try:
+            bootstrap = cluster.start(timeout_s=timeout_s)
+        except UserError as exc:
+            if "already in use" not in str(exc):
+                raise
+            log.warning("%s; starting the local broker on other ports", exc)
+            cluster.stop(timeout_s=5.0)
+            cluster.use_free_ports()
+            bootstrap = cluster.start(timeout_s=timeout_s)
+    except BaseException:
+        cluster.stop(timeout_s=5.0)  # never leave a half-started broker behind
+        raise
     log.info("started a local Kafka broker at %s (data in %s)", bootstrap, cluster.data_dir)
 
     def stop() -> None:

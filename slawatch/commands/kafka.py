@@ -124,7 +124,12 @@ def _start(args: argparse.Namespace) -> int:
         print(f"Kafka already running in {cluster.data_dir} (pids {pids})")
         print(cluster.bootstrap_servers)
         return 0
-    bootstrap = cluster.start(timeout_s=args.timeout)
+    try:
+        bootstrap = cluster.start(timeout_s=args.timeout)
+    except BaseException:
+        # Nothing half-started is left behind: the user gets the error, not stray brokers.
+        cluster.stop(timeout_s=5.0)
+        raise
     pids = " ".join(str(p) for p in cluster.running_pids().values())
     print(f"Kafka {kafka_local.KAFKA_VERSION} started in {cluster.data_dir} (pids {pids})")
     print(f"logs: {cluster.data_dir}/node-*/server.log")

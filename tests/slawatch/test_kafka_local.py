@@ -113,16 +113,17 @@ def test_missing_maven_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_a_broker_that_does_not_come_up_in_time_shows_its_log(tmp_path: Path) -> None:
-    cluster = LocalKafka(tmp_path / "k", port=None)
-    try:
-        with pytest.raises(UserError) as err:
-            cluster.start(timeout_s=0.1)
-    finally:
-        cluster.stop(timeout_s=5.0)
-    message = str(err.value)
-    assert message.startswith("Kafka did not come up within 0 s (brokers answering: none")
-    assert "last lines of its log:" in message
-    assert cluster.running_pids() == {}
+    data = tmp_path / "k"
+    result = _slawatch("start", "--port", "0", "--timeout", "0.1", "--data-dir", str(data))
+    assert result.returncode == 1
+    assert result.stderr.startswith(
+        "slawatch: Kafka did not come up within 0 s (brokers answering: none, expected [1]); "
+        "last lines of its log:\n"
+    )
+    # What the failed start launched was stopped again.
+    state = ClusterState.load(data.resolve())
+    assert state is not None and all(node.pid is None for node in state.nodes)
+    assert LocalKafka(data).running_pids() == {}
 
 
 def _slawatch(*args: str) -> subprocess.CompletedProcess[str]:
