@@ -38,6 +38,7 @@ class ResultPublisher:
         topic: str,
         buffer: asyncio.Queue[CheckResult],
         stats: ProbeStats,
+        max_in_flight: int = 10_000,
     ) -> None:
         self._producer = producer
         self._topic = topic
@@ -45,6 +46,9 @@ class ResultPublisher:
         self._stats = stats
         self._retry: deque[CheckResult] = deque()  # failed deliveries, sent first
         self._in_flight: set[asyncio.Future[Any]] = set()
+        # Bounds what waits inside the producer, so that buffer + in flight is the whole
+        # memory a Kafka outage can cost; past it, the buffer fills and the checks slow down.
+        self._room = asyncio.Semaphore(max_in_flight)
 
     @property
     def pending(self) -> int:
@@ -60,6 +64,7 @@ class ResultPublisher:
 
     async def _send(self, result: CheckResult) -> None:
         key, value = encode(result)
+        await self._room.acquire()
         while True:
             try:
                 delivery = await self._producer.send(self._topic, key=key, value=value)
@@ -74,6 +79,7 @@ class ResultPublisher:
 
     def _delivered(self, delivery: asyncio.Future[Any], result: CheckResult) -> None:
         self._in_flight.discard(delivery)
+        self._room.release()
         if delivery.cancelled() or delivery.exception() is not None:
             reason = "cancelled" if delivery.cancelled() else delivery.exception()
             log.warning("delivery of result of %s failed (%s); retrying", result.site, reason)

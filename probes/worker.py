@@ -39,6 +39,7 @@ from sla.model import CheckResult
 from slawatch.errors import UserError
 
 log = logging.getLogger(__name__)
+_PRODUCER_STOP_S = 5.0
 
 
 def default_worker_id(region: str) -> str:
@@ -153,7 +154,9 @@ class ProbeWorker:
             await _start(producer, self.spec.bootstrap)
             await self._run_with(session, producer, stop)
         finally:
-            await producer.stop()
+            # What was not delivered is already counted as shed; do not wait for Kafka forever.
+            with contextlib.suppress(TimeoutError, KafkaError):
+                await asyncio.wait_for(producer.stop(), _PRODUCER_STOP_S)
             await session.close()
 
     async def _run_with(
@@ -175,7 +178,13 @@ class ProbeWorker:
             check, self.buffer, self.stats, self._clock, self.settings.max_concurrent_checks
         )
         self.table = _SiteTable(self.spec.region, self.scheduler)
-        publisher = ResultPublisher(producer, self.spec.results_topic, self.buffer, self.stats)
+        publisher = ResultPublisher(
+            producer,
+            self.spec.results_topic,
+            self.buffer,
+            self.stats,
+            max_in_flight=self.settings.buffer_size,
+        )
         background = [
             asyncio.create_task(publisher.run(), name="publisher"),
             asyncio.create_task(reference.run(), name="reference"),

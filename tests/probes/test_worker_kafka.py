@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from probes.sites import Client, Site
 from probes.sites_file import SitesFile
 from probes.worker import ProbeWorker, WorkerSpec
 from sla.model import CheckResult, Outcome
+from slawatch.kafka_local import LocalKafka
 
 from .fixtures import closed_port, consume_results, raw_tcp_server, serve, target_app
 
@@ -252,3 +253,76 @@ def logs(folder: Path) -> str:
     return "\n".join(
         f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(folder.glob("w-*.log"))
     )
+
+
+# --------------------------------------------------------------------------- Kafka away
+
+
+@pytest.fixture
+def run_slow_faults(request: pytest.FixtureRequest) -> None:
+    """Starts a broker of its own and kills it: only with ``make test-faults``."""
+    if not request.config.getoption("--run-slow-faults"):
+        pytest.skip("slow fault test: run with --run-slow-faults (make test-faults)")
+
+
+@pytest.mark.faults
+async def test_kafka_away_fills_the_buffer_slows_checks_and_loses_nothing(
+    run_slow_faults: None, kafka_broker: LocalKafka, topic_prefix: str, listener_port: int
+) -> None:
+    bootstrap = kafka_broker.bootstrap_servers
+    sites = [tcp_site(f"s{i}", listener_port) for i in range(3)]
+    await apply_sites(
+        bootstrap,
+        sites_file(sites),
+        sites_topic=f"{topic_prefix}sites",
+        clients_topic=f"{topic_prefix}clients",
+    )
+    spec = WorkerSpec(
+        bootstrap=bootstrap,
+        region="eu-west",
+        worker_id="w-1",
+        group_id=f"{topic_prefix}probes-eu-west",
+        sites_topic=f"{topic_prefix}sites",
+        results_topic=f"{topic_prefix}probe-results",
+    )
+    settings = ProbeSettings(buffer_size=4, request_timeout_ms=3000, shutdown_flush_s=30)
+    worker = ProbeWorker(spec, settings)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await until(lambda: worker.stats.published >= 6, 30)
+        kafka_broker.kill()
+        await asyncio.sleep(6)  # 3 checks/s offered; 4 fit in the buffer, 4 in the producer
+        stats = worker.stats
+        assert worker.buffer.qsize() <= 4
+        # buffer + in the producer + the one the publisher holds + one per site loop
+        assert stats.checks - stats.published <= 4 + 4 + 1 + 3
+        checks_while_away = stats.checks
+        await asyncio.sleep(3)
+        assert stats.checks == checks_while_away  # the schedule waits instead of growing memory
+        assert stats.shed == 0
+        await asyncio.to_thread(kafka_broker.start)
+        await until(lambda: stats.published >= checks_while_away + 6, 60)
+        assert stats.skipped_slots >= 6  # the slots missed while blocked are counted
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 60)
+    snapshot = worker.stats.snapshot()
+    assert snapshot["shed"] == 0 and snapshot["publish_retries"] >= 0
+    assert snapshot["published"] == snapshot["checks"]
+    loop = asyncio.get_running_loop()
+    results = await consume_results(
+        bootstrap,
+        spec.results_topic,
+        loop.time() + 30,
+        lambda rs: len({r.id for r in rs}) >= snapshot["checks"],
+    )
+    assert len({r.id for r in results}) == snapshot["checks"]  # every check, once (by id)
+
+
+async def until(condition: Callable[[], bool], timeout_s: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not condition():
+        assert loop.time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.1)
