@@ -453,11 +453,12 @@ class LocalKafka:
 
         Returns the pids that were stopped. The data folder is kept (restartable).
         """
-        stopped = list(self.running_pids().values())
-        for node in self.state.nodes:
-            self._send(node, signal.SIGTERM)
+        # Only processes still running this folder's broker are signalled: a recorded pid
+        # that died (or was reused by another program) is forgotten, never killed.
+        signalled = [node for node in self.state.nodes if self._send(node, signal.SIGTERM)]
+        stopped = [node.pid for node in signalled if node.pid is not None]
         deadline = time.monotonic() + timeout_s
-        for node in self.state.nodes:
+        for node in signalled:
             if not self._wait_gone(node, max(0.0, deadline - time.monotonic())):
                 self._signal_and_wait(node, signal.SIGKILL, timeout_s=10.0)
         for node in self.state.nodes:

@@ -202,3 +202,20 @@ def test_cli_stop_without_a_cluster_names_the_folder(tmp_path: Path) -> None:
     assert (
         result.stderr == f"slawatch: {tmp_path}: no local Kafka recorded here (no cluster.json)\n"
     )
+
+
+def test_stop_never_signals_a_recorded_pid_that_runs_something_else(tmp_path: Path) -> None:
+    sleeper = subprocess.Popen(["sleep", "30"])  # stands in for a reused pid
+    try:
+        state = _state(1)
+        state.nodes[0].pid = sleeper.pid
+        state.save(tmp_path)
+        cluster = LocalKafka(tmp_path)
+        assert cluster.running_pids() == {}
+        assert cluster.stop(timeout_s=1.0) == []
+        assert sleeper.poll() is None, "stop() signalled a process that is not its broker"
+        reloaded = ClusterState.load(tmp_path)
+        assert reloaded is not None and reloaded.nodes[0].pid is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
