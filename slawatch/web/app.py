@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
+from prometheus_client import Counter, Histogram
 
 from probes.sites import Site
 from slawatch.config import Settings
@@ -296,6 +298,37 @@ async def error_pages(
         )
 
 
+REQUESTS = Counter(
+    "slawatch_web_requests_total", "Status page and API requests", ["route", "status"]
+)
+LATENCY = Histogram(
+    "slawatch_web_request_seconds",
+    "Time to answer a status page or API request",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+def _route_name(request: web.Request) -> str:
+    # The route pattern, never the raw path: ids and tokens must not become label values.
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Count requests by route and status, and time them."""
+    started = time.perf_counter()
+    response = await handler(request)
+    route = _route_name(request)
+    if not route.startswith("/static"):
+        REQUESTS.labels(route, str(response.status)).inc()
+        LATENCY.labels(route).observe(time.perf_counter() - started)
+    return response
+
+
 @web.middleware
 async def compression(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -314,6 +347,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
         response.headers["Cache-Control"] = "public, max-age=300"
     elif _token(request):
         response.headers["Cache-Control"] = "private, no-store"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
     else:
         response.headers["Cache-Control"] = "no-cache"
 
@@ -334,7 +368,7 @@ def create_app(
     ``clock`` gives "now" (tests pin it); pages poll their live JSON every
     ``live_interval_s`` seconds; answers are cached ``cache_ttl_s`` seconds (0: never).
     """
-    app = web.Application(middlewares=[error_pages, compression])
+    app = web.Application(middlewares=[metrics, error_pages, compression])
     app[CACHE] = TtlCache(cache_ttl_s)
     app[LIVE_INTERVAL] = live_interval_s
     app[SERVICE] = StatusService(settings, repository, clock)
@@ -357,7 +391,7 @@ def create_app(
     get("/api/v1/clients/{id}/status", api_client_status)
     get("/api/v1/maintenance", api_maintenance)
     get("/healthz", healthz)
-    get("/metrics", metrics_handler())  # type: ignore[arg-type]
+    get("/metrics", metrics_handler())
     app.router.add_static("/static", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app
 

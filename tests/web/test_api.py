@@ -246,3 +246,14 @@ async def test_store_failure_is_a_plain_503_without_details(clickhouse_dsn: str)
             assert answer.status == 503
             assert await answer.json() == {"error": "Status data is unavailable right now."}
             assert (await client.get("/healthz")).status == 200
+
+
+async def test_metrics_count_requests_by_route_never_by_id(api: TestClient) -> None:
+    await api.get("/sites/shop")
+    await api.get("/api/v1/clients/secretco", params={"token": "guess"})
+    text = await (await api.get("/metrics")).text()
+    assert 'slawatch_web_requests_total{route="/sites/{id}",status="200"}' in text
+    assert 'route="/api/v1/clients/{id}",status="404"' in text
+    assert "secretco" not in text and "guess" not in text
+    head = await api.head("/api/v1/status")
+    assert head.status == 200
