@@ -46,9 +46,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "slow_faults: a long fault-injection test (also marked faults), skipped unless "
+        "--run-slow-faults is given (make test-faults)",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests by the real services they use, so ``-m`` can select or leave them out."""
+    """Mark tests by the real services they use, so ``-m`` can select or leave them out.
+
+    Tests marked ``slow_faults`` are skipped (with the reason) unless ``--run-slow-faults``.
+    """
+    run_slow = config.getoption("--run-slow-faults")
+    skip_slow = pytest.mark.skip(
+        reason="slow fault test: run with --run-slow-faults (make test-faults)"
+    )
     for item in items:
+        if "slow_faults" in item.keywords:
+            item.add_marker(pytest.mark.faults)
+            if not run_slow:
+                item.add_marker(skip_slow)
         used = set(getattr(item, "fixturenames", ()))
         if used & (KAFKA_FIXTURES | CLICKHOUSE_FIXTURES):
             item.add_marker(pytest.mark.integration)
