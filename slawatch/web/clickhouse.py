@@ -16,7 +16,15 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client as ClickHouseClient
 
-from sla.model import LedgerRow, MaintenanceEvent, Outage, Outcome, Segment, SiteStatus
+from sla.model import (
+    ExclusionEvent,
+    LedgerRow,
+    MaintenanceEvent,
+    Outage,
+    Outcome,
+    Segment,
+    SiteStatus,
+)
 from slawatch.web.repository import RegionCheck, ResponsePoint
 
 _SITE_STATES = """
@@ -73,6 +81,14 @@ FROM outages FINAL
 WHERE site IN {sites:Array(String)} AND start < {end:DateTime64(3, 'UTC')}
   AND (`end` IS NULL OR `end` > {start:DateTime64(3, 'UTC')})
 ORDER BY site, start
+"""
+
+_EXCLUSIONS = """
+SELECT id, site, reason, start, `end`, note
+FROM exclusions FINAL
+WHERE (site IN {sites:Array(String)} OR site = '*')
+  AND start < {end:DateTime64(3, 'UTC')} AND `end` > {start:DateTime64(3, 'UTC')}
+ORDER BY start, id
 """
 
 _MAINTENANCE = """
@@ -180,6 +196,16 @@ class ClickHouseStatusRepository:
                 version=version,
             )
             for id_, site, client, state, s, e, classification, regions, version in rows
+        ]
+
+    def exclusions(
+        self, sites: Collection[str], start: datetime, end: datetime
+    ) -> list[ExclusionEvent]:
+        """See :meth:`StatusRepository.exclusions`."""
+        rows = self._rows(_EXCLUSIONS, sites=list(sites), start=start, end=end)
+        return [
+            ExclusionEvent(id=id_, site=site, reason=reason, start=_utc(s), end=_utc(e), note=note)
+            for id_, site, reason, s, e, note in rows
         ]
 
     def maintenance(self, ends_after: datetime) -> list[MaintenanceEvent]:

@@ -18,7 +18,8 @@ from sla.calendar import BusinessCalendar, month_interval
 from sla.contract import Contract
 from sla.intervals import clip, total_seconds
 from sla.maintenance import MaintenanceKind, classify, notice_business_days
-from sla.model import MaintenanceEvent
+from sla.model import ExclusionEvent, MaintenanceEvent, Outage, Segment
+from sla.segmentation import ClosedOutage, segment, segment_id
 
 Spans = Iterable[tuple[datetime, datetime]]
 
@@ -29,6 +30,7 @@ __all__ = [
     "clip_minutes",
     "month_bounds",
     "month_key",
+    "provisional_segments",
 ]
 
 
@@ -56,6 +58,30 @@ def availability_pct(total_min: float, maintenance_min: float, downtime_min: flo
         Fraction(total_min), Fraction(maintenance_min), Fraction(downtime_min)
     )
     return None if value is None else float(value)
+
+
+def provisional_segments(
+    outage: Outage,
+    now: datetime,
+    windows: Iterable[MaintenanceEvent],
+    exclusions: Iterable[ExclusionEvent],
+) -> list[Segment]:
+    """An open outage's ``[start, now)`` classified by the stream's rules (version 0)."""
+    closed = ClosedOutage(outage.id, outage.site, outage.start, now, outage.classification)
+    return [
+        Segment(
+            id=segment_id(outage.site, piece.start),
+            site=outage.site,
+            outage_id=outage.id,
+            label=piece.label,
+            reason=piece.reason,
+            maintenance_id=piece.maintenance_id,
+            start=piece.start,
+            end=piece.end,
+            version=0,
+        )
+        for piece in segment(closed, windows, exclusions)
+    ]
 
 
 def classify_maintenance(

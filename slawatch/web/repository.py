@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from sla.model import LedgerRow, MaintenanceEvent, Outage, Outcome, Segment, SiteStatus
+from sla.model import (
+    ExclusionEvent,
+    LedgerRow,
+    MaintenanceEvent,
+    Outage,
+    Outcome,
+    Segment,
+    SiteStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,12 @@ class StatusRepository(Protocol):
 
     def outages(self, sites: Collection[str], start: datetime, end: datetime) -> list[Outage]:
         """Outages of ``sites`` overlapping ``[start, end)`` (open ones too), latest version."""
+        ...
+
+    def exclusions(
+        self, sites: Collection[str], start: datetime, end: datetime
+    ) -> list[ExclusionEvent]:
+        """Exclusions of ``sites`` (and of every site, ``"*"``) overlapping ``[start, end)``."""
         ...
 
     def maintenance(self, ends_after: datetime) -> list[MaintenanceEvent]:

@@ -25,6 +25,7 @@ from slawatch.web.figures import (
     clip_minutes,
     month_bounds,
     month_key,
+    provisional_segments,
 )
 from slawatch.web.repository import RegionCheck, ResponsePoint, StatusRepository
 
@@ -162,7 +163,7 @@ class StatusService:
         summary = self.overview(Audience((site,), audience.client, audience.token))[0]
         month_start, _ = month_bounds(now, self._zone)
         outages = self._repo.outages([site.id], month_start, now)
-        segments = self._repo.segments([site.id], month_start, now)
+        segments = self._segments_so_far([site.id], outages, month_start, now)
         chart_start = now - timedelta(hours=CHART_HOURS)
         points = self._repo.response_times([site.id], chart_start, now, CHART_BUCKET_S)
         checks = self._repo.region_checks([site.id], now - timedelta(days=REGION_LOOKBACK_DAYS))
@@ -210,12 +211,32 @@ class StatusService:
                 entries.append(_maintenance_entry(event, kind, covered))
         return sorted(entries, key=lambda e: (e.updated, e.id), reverse=True)
 
+    def _segments_so_far(
+        self, sites: Sequence[str], outages: list[Outage], start: datetime, now: datetime
+    ) -> list[Segment]:
+        """Stored segments, plus those of still-open outages classified up to ``now``.
+
+        The stream segments an outage when it closes; until then the page classifies the
+        open part itself, with :func:`sla.segmentation.segment` (the stream's own rules).
+        """
+        segments = self._repo.segments(sites, start, now)
+        stored = {s.outage_id for s in segments}
+        ongoing = [o for o in outages if o.end is None and o.id not in stored and o.start < now]
+        if not ongoing:
+            return segments
+        windows = self._repo.maintenance(min(o.start for o in ongoing))
+        exclusions = self._repo.exclusions(sites, min(o.start for o in ongoing), now)
+        for outage in ongoing:
+            segments.extend(provisional_segments(outage, now, windows, exclusions))
+        return segments
+
     def _day_bars(self, sites: Sequence[Site], now: datetime) -> dict[str, tuple[DayBar, ...]]:
         today = now.astimezone(self._zone).date()
         days = [today - timedelta(days=offset) for offset in range(BAR_DAYS - 1, -1, -1)]
         start = _day_start(days[0], self._zone)
         ids = [site.id for site in sites]
-        segments = self._repo.segments(ids, start, now)
+        outages = self._repo.outages(ids, start, now)
+        segments = self._segments_so_far(ids, outages, start, now)
         windows = [w for w in self._repo.maintenance(start) if not w.cancelled]
         first = self._repo.first_checks(ids)
         bars = {}

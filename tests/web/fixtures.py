@@ -4,8 +4,9 @@ One realistic month, pinned at ``NOW`` (2026-11-20 12:00 UTC, contract month 202
 
 * ``shop`` (client acme, public): a 20-minute outage on 2026-11-18, a past maintenance
   window on 2026-11-15 and an upcoming scheduled one; up now.
-* ``api`` (client acme, public): down now since 11:00 (open outage), an earlier outage of
-  which 10 minutes are excluded (client's ISP); an emergency window announced today.
+* ``api`` (client acme, public): down now since 11:00 (an open outage, not segmented yet,
+  whose last 10 minutes an exclusion covers), an earlier outage of which 10 minutes are
+  excluded (client's ISP); an emergency window announced today.
 * ``hostile`` (client globex, public): named ``<script>alert(1)</script>``; degraded.
 * ``vault`` (client secretco, **private**, token ``VAULT_TOKEN``): in maintenance now.
 * ``intranet`` (client acme, ``public: false``): only on acme's page with acme's token.
@@ -88,7 +89,13 @@ SEGMENTS = [
         t("2026-11-05 08:10"),
     ),
     ("s3", "api", "o-api-1", "downtime", None, t("2026-11-05 08:10"), t("2026-11-05 08:30")),
-    ("s4", "api", "o-api-2", "downtime", None, t("2026-11-20 11:00"), t("2026-11-20 12:00")),
+]
+
+# The stream segments an outage when it closes: the open o-api-2 has no segments yet, and
+# the page classifies it itself: 11:00-11:50 downtime, 11:50-12:00 excluded by x1.
+# (id, site, reason, start, end, note)
+EXCLUSIONS = [
+    ("x1", "api", "client_isp", t("2026-11-20 11:50"), t("2026-11-20 12:10"), "ISP outage"),
 ]
 
 # (id, sites, start, end, announced_at, regular, cancelled, title, impact)
@@ -183,6 +190,7 @@ def ledger_rows(contract: Contract) -> list[dict[str, Any]]:
             if (m[1] == "*" or site in m[1]) and not m[6] and m[2] <= NOW
         ]
         exclusions = [(s[5], s[6]) for s in SEGMENTS if s[1] == site and s[3] == "excluded"]
+        exclusions += [(x[3], x[4]) for x in EXCLUSIONS if x[1] == site]
         month = compute_site_month(contract, site, MONTH, outages, windows, exclusions)
         rows.append(
             {
@@ -309,6 +317,22 @@ def seed(client: ClickHouseClient, contract: Contract) -> None:
                 "version": 1,
             }
             for m in MAINTENANCE
+        ],
+    )
+    _insert(
+        client,
+        "exclusions",
+        [
+            {
+                "id": x[0],
+                "site": x[1],
+                "reason": x[2],
+                "start": x[3],
+                "end": x[4],
+                "note": x[5],
+                "version": 1,
+            }
+            for x in EXCLUSIONS
         ],
     )
     _insert(client, "ledger", ledger_rows(contract))
