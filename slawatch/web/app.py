@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -416,11 +417,25 @@ async def serve(
     *,
     on_started: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until cancelled; ``on_started(url)`` is called once the port is bound."""
+    """Serve until cancelled or SIGTERM/SIGINT; ``on_started(url)`` once the port is bound.
+
+    On a signal, open requests are finished and the listening socket closed before it returns.
+    """
     runner, url = await start(create_app(settings, repository), host, port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+            handled.append(signum)
+        except (NotImplementedError, RuntimeError):  # not the main thread: cancellation only
+            pass
     try:
         if on_started is not None:
             on_started(url)
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
+        for signum in handled:
+            loop.remove_signal_handler(signum)
         await runner.cleanup()

@@ -83,7 +83,8 @@ def test_web_prints_its_address_and_serves(tmp_path: Path) -> None:
             assert b'"shop"' in response.read()
     finally:
         process.terminate()  # our own child, by its pid
-        process.wait(timeout=15)
+        status = process.wait(timeout=15)
+    assert status == 0  # SIGTERM is a clean stop
 
 
 def test_help_explains_private_clients(capsys: pytest.CaptureFixture[str]) -> None:
