@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from sinks.batching import Batch, BatchingSink
+from sinks.metrics import DUPLICATES_SKIPPED, ROWS_WRITTEN
 
 TABLE_ORDER: tuple[str, ...] = (
     "probe_results",
@@ -83,7 +84,9 @@ class ClickHouseSink(BatchingSink):
     def _new_results(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         unique = unique_results(rows)
         stored = self._stored_result_keys(unique.keys())
-        return [row for key, row in unique.items() if key not in stored]
+        new = [row for key, row in unique.items() if key not in stored]
+        DUPLICATES_SKIPPED.inc(len(rows) - len(new))
+        return new
 
     def _stored_result_keys(self, keys: Iterable[ResultKey]) -> set[ResultKey]:
         keys = list(keys)
@@ -110,6 +113,7 @@ class ClickHouseSink(BatchingSink):
         data = [[row[c] for c in columns] for row in rows]
         self.client.insert(table, data, column_names=columns)
         self.rows_written += len(rows)
+        ROWS_WRITTEN.labels(table).inc(len(rows))
 
 
 def apply_results_ttl(client: Any, days: int) -> bool:

@@ -17,7 +17,6 @@ Guarantees (tested in tests/sinks):
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -27,8 +26,10 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
+from sinks import metrics
 from sinks.batching import Batch, BatchingSink, Record
 from sinks.rows import MalformedMessage, Received, TableSpec, utc_from_ms
+from slawatch.dead_letters import dead_letter_json
 
 log = logging.getLogger("slawatch.sink")
 
@@ -68,18 +69,21 @@ def decode(message: Any, specs: Mapping[str, TableSpec]) -> Record:
 
 
 def dead_letter_value(record: Record, now_ms: int) -> bytes:
-    """The dead-letter message: where the bad message was, why, and its bytes as text."""
-    body = {
-        "source_topic": record.topic,
-        "partition": record.partition,
-        "offset": record.offset,
-        "reason": record.error,
-        "key": None if record.key is None else record.key.decode("utf-8", "replace"),
-        "value": None if record.raw is None else record.raw.decode("utf-8", "replace"),
-        "failed_at": utc_from_ms(now_ms).isoformat(),
-        "component": "sink",
-    }
-    return json.dumps(body).encode()
+    """The dead-letter message: where the bad message was, why, and its bytes as text.
+
+    ``value`` quotes the start of the original (see :mod:`slawatch.dead_letters`: a huge
+    message must not make an unpublishable dead letter), ``value_bytes`` gives its size.
+    """
+    return dead_letter_json(
+        component="sink",
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.raw,
+        reason=record.error or "",
+        at=utc_from_ms(now_ms),
+    )
 
 
 class _DropRevoked(ConsumerRebalanceListener):
@@ -147,6 +151,7 @@ class SinkRunner:
                 for message in messages:
                     self.sink.add(decode(message, self.specs), now)
             self.max_buffered = max(self.max_buffered, len(self.sink))
+            metrics.BUFFERED.set(len(self.sink))
 
     async def flush_until_stored(self, stop: asyncio.Event | None) -> bool:
         """Flush, retrying with backoff (partitions paused) until it works or ``stop``.
@@ -161,6 +166,7 @@ class SinkRunner:
                 raise
             except Exception as exc:  # the store (or the dead-letter topic) is away
                 self.failed_flushes += 1
+                metrics.FLUSH_FAILURES.inc()
                 log.warning(
                     "flush failed (%s: %s); retrying in %.1f s, consumption paused",
                     type(exc).__name__,
@@ -177,10 +183,13 @@ class SinkRunner:
 
     async def _flush_once(self) -> None:
         async with self.lock:
-            await self._send_dead_letters()
-            batch = await asyncio.to_thread(self.sink.flush)
+            with metrics.FLUSH_SECONDS.time():
+                await self._send_dead_letters()
+                batch = await asyncio.to_thread(self.sink.flush)
             self._dead_letters_sent.clear()
+            metrics.BUFFERED.set(len(self.sink))
         await self._commit(batch)
+        metrics.BATCHES.inc()
 
     async def _send_dead_letters(self) -> None:
         pending = [
@@ -196,6 +205,7 @@ class SinkRunner:
                 key=f"{record.topic}|{record.partition}|{record.offset}".encode(),
             )
             self._dead_letters_sent.add((record.topic, record.partition, record.offset))
+            metrics.DEAD_LETTERS.labels(record.topic).inc()
             log.warning(
                 "dead-lettered %s[%d]@%d: %s",
                 record.topic,
@@ -219,6 +229,7 @@ class SinkRunner:
         if assignment:
             self.consumer.pause(*assignment)
         self.paused = True
+        metrics.PAUSED.set(1)
 
     def _resume(self) -> None:
         if self.paused:
@@ -226,6 +237,7 @@ class SinkRunner:
             if assignment:
                 self.consumer.resume(*assignment)
             self.paused = False
+            metrics.PAUSED.set(0)
 
     async def _wait(self, seconds: float, stop: asyncio.Event | None) -> bool:
         """Wait ``seconds`` while polling the paused consumer; True if ``stop`` was set."""

@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _run(args: argparse.Namespace) -> int:
     from sinks.embedded_lock import hold
-    from sinks.service import prepare_store, run_sink
+    from sinks.service import prepare_store
     from slawatch import store
     from slawatch.config import load_settings, settings_path
     from slawatch.observability import setup_logging
@@ -93,8 +93,29 @@ def _run(args: argparse.Namespace) -> int:
         migrate_database(dsn, database)
     client = store.connect(dsn, database=database)
     prepare_store(client, settings)
-    asyncio.run(run_sink(settings, bootstrap, client))
+    asyncio.run(_serve(settings, bootstrap, client, args.metrics_host, args.metrics_port))
     return 0
+
+
+async def _serve(
+    settings: Any, bootstrap: str, client: Any, metrics_host: str, metrics_port: int | None
+) -> None:
+    from sinks.service import run_sink
+    from slawatch.observability import serve_metrics
+
+    metrics = None
+    if metrics_port is not None:
+        try:
+            metrics = await serve_metrics(metrics_host, metrics_port)
+        except OSError as exc:
+            raise UserError(
+                f"cannot serve /metrics on {metrics_host}:{metrics_port}: {exc.strerror}"
+            ) from None
+    try:
+        await run_sink(settings, bootstrap, client)
+    finally:
+        if metrics is not None:
+            await metrics.cleanup()
 
 
 def read_store_events(config: Path | None, dsn: str | None, site: str | None) -> list[Any]:

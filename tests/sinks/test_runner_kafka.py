@@ -12,6 +12,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import REGISTRY
 
 from sinks.batching import Batch
 from sinks.clickhouse import ClickHouseSink
@@ -31,6 +32,20 @@ class StoreAwayForAWhile(ClickHouseSink):
             self.failures = failures + 1
             raise ConnectionError("ClickHouse unreachable (injected)")
         super().write(batch)
+
+
+def metric_values(topic: str) -> dict[str, float]:
+    """The sink's Prometheus counters (process-wide: compare before and after)."""
+
+    def value(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    return {
+        "failures": value("slawatch_sink_flush_failures_total"),
+        "dead": value("slawatch_sink_dead_letters_total", topic=topic),
+        "rows": value("slawatch_sink_rows_written_total", table="probe_results"),
+        "paused": value("slawatch_sink_paused"),
+    }
 
 
 def sink_settings(prefix: str, group: str) -> Settings:
@@ -79,6 +94,7 @@ async def test_store_away_then_back_everything_once_memory_bounded(
     await produce(kafka_bootstrap, topic_prefix + "probe-results", [*first, malformed])
 
     settings = sink_settings(topic_prefix, unique_name("sink"))
+    before = metric_values(topic_prefix + "probe-results")
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_sink(settings, kafka_bootstrap, store, stop=stop, sink_class=StoreAwayForAWhile)
@@ -93,6 +109,13 @@ async def test_store_away_then_back_everything_once_memory_bounded(
 
     assert done == len(data) + 1  # every offset committed, the dead letter's too
     assert runner.failed_flushes == OUTAGE_WRITES
+    after = metric_values(topic_prefix + "probe-results")
+    assert {k: after[k] - before[k] for k in after} == {
+        "failures": OUTAGE_WRITES,
+        "dead": 1,
+        "rows": 200,
+        "paused": 0,
+    }
     assert runner.max_buffered <= settings.sink.batch_max_rows  # paused: nothing piles up
     rows = store.query("SELECT count(), uniqExact(site, region, scheduled_at) FROM probe_results")
     assert rows.result_rows == [(200, 200)]
