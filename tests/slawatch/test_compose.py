@@ -7,6 +7,9 @@ and the configuration files the containers read must load.
 
 from __future__ import annotations
 
+import argparse
+import functools
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,11 @@ SLAWATCH_SERVICES = sorted(
 )
 
 
+@functools.cache
+def _parser() -> argparse.ArgumentParser:
+    return build_parser()
+
+
 def test_the_pipeline_services_are_all_there() -> None:
     assert {"kafka", "clickhouse", "grafana", "stream", "sink", "web", "migrate"} <= set(SERVICES)
     probe_regions = {
@@ -40,7 +48,7 @@ def test_each_slawatch_command_parses_with_the_real_cli(service: str) -> None:
     command = SERVICES[service]["command"]
     assert isinstance(command, list) and all(isinstance(arg, str) for arg in command)
     try:
-        args = build_parser().parse_args(command)
+        args = _parser().parse_args(command)
     except SystemExit as exc:  # argparse's way of saying "no such command or option"
         pytest.fail(f"{service}: `slawatch {' '.join(command)}` is rejected by the CLI ({exc})")
     assert callable(args.func)
@@ -133,3 +141,34 @@ def test_the_dockerfile_copies_what_exists() -> None:
             for source in sources:
                 assert (REPO / source).exists(), f"Dockerfile copies missing {source}"
     assert 'ENTRYPOINT ["slawatch"]' in dockerfile
+
+
+def test_provisioned_dashboards_are_inside_the_mount_and_use_the_data_source() -> None:
+    grafana = SERVICES["grafana"]
+    (mount,) = [v for v in grafana["volumes"] if v.startswith("./deploy/grafana:")]
+    container_dir = Path(mount.split(":")[1])
+    provisioning = REPO / "deploy/grafana/provisioning"
+    datasource = yaml.safe_load((provisioning / "datasources/clickhouse.yaml").read_text())
+    uid = datasource["datasources"][0]["uid"]
+    for provider_file in sorted((provisioning / "dashboards").glob("*.yaml")):
+        for provider in yaml.safe_load(provider_file.read_text())["providers"]:
+            path = Path(provider["options"]["path"])
+            local = REPO / "deploy/grafana" / path.relative_to(container_dir)
+            dashboards = sorted(local.glob("*.json"))
+            assert dashboards, f"{provider_file.name}: no dashboard in {local}"
+            for dashboard in dashboards:
+                used = set(_datasource_uids(json.loads(dashboard.read_text())))
+                assert used == {uid}, f"{dashboard.name} uses data sources {used}, not {uid}"
+
+
+def _datasource_uids(node: Any) -> list[str]:
+    """Every ``datasource.uid`` in a dashboard (panels, targets, variables)."""
+    if isinstance(node, list):
+        return [u for item in node for u in _datasource_uids(item)]
+    if not isinstance(node, dict):
+        return []
+    found = []
+    source = node.get("datasource")
+    if isinstance(source, dict) and isinstance(source.get("uid"), str):
+        found.append(source["uid"])
+    return found + [u for k, v in node.items() if k != "datasource" for u in _datasource_uids(v)]
