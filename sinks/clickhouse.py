@@ -24,17 +24,6 @@ from typing import Any
 from sinks.batching import Batch, BatchingSink
 from sinks.metrics import DUPLICATES_SKIPPED, ROWS_WRITTEN
 
-TABLE_ORDER: tuple[str, ...] = (
-    "probe_results",
-    "outages",
-    "segments",
-    "ledger",
-    "site_status",
-    "maintenance",
-    "exclusions",
-    "alerts",
-)
-
 ResultKey = tuple[str, str, int]
 
 
@@ -73,12 +62,9 @@ class ClickHouseSink(BatchingSink):
     def write(self, batch: Batch) -> None:
         """Insert the batch's rows table by table (probe results first, deduplicated)."""
         grouped = batch.rows_by_table()
-        for table in TABLE_ORDER:
-            rows = grouped.get(table)
-            if not rows:
-                continue
-            if table == "probe_results":
-                rows = self._new_results(rows)
+        if "probe_results" in grouped:
+            self._insert("probe_results", self._new_results(grouped.pop("probe_results")))
+        for table, rows in grouped.items():  # in the order the batch first met them
             self._insert(table, rows)
 
     def _new_results(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -163,7 +163,13 @@ class TableSpec:
 
 
 def table_specs(contract: Contract) -> tuple[TableSpec, ...]:
-    """Every topic the sink consumes and the table it fills (topic names without prefix)."""
+    """Every topic the sink consumes and the table it fills (topic names without prefix).
+
+    Support requests and snapshots are decoded by the alerting area's
+    :mod:`slawatch.alerting.rows` (their tables are its migration 0050_support.sql).
+    """
+    from slawatch.alerting.rows import snapshot_row, support_row  # imports this module
+
     return (
         TableSpec(topics.PROBE_RESULTS, "probe_results", probe_result_row),
         TableSpec(topics.OUTAGES, "outages", outage_row),
@@ -173,6 +179,8 @@ def table_specs(contract: Contract) -> tuple[TableSpec, ...]:
         TableSpec(topics.MAINTENANCE, "maintenance", MaintenanceRows(contract)),
         TableSpec(topics.EXCLUSIONS, "exclusions", exclusion_row),
         TableSpec(topics.ALERTS, "alerts", alert_row),
+        TableSpec(topics.SUPPORT, "support_events", support_row),
+        TableSpec(topics.SNAPSHOTS, "snapshots", snapshot_row),
     )
 
 

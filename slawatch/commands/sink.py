@@ -17,12 +17,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``slawatch sink``."""
     parser = subparsers.add_parser(
         "sink",
-        help="write probe results, outages, segments, ledger, maintenance, exclusions and "
-        "alerts to ClickHouse",
+        help="write probe results, outages, segments, ledger, status, maintenance, "
+        "exclusions, alerts, support requests and snapshots to ClickHouse",
         description=(
             "Run the ClickHouse sink in the foreground (stop it with SIGTERM or Ctrl-C: it "
             "stores what it buffered first). It consumes probe-results, outages, segments, "
-            "ledger, site-status, maintenance, exclusions and alerts as one consumer group, "
+            "ledger, site-status, maintenance, exclusions, alerts, support and snapshots as "
+            "one consumer group, "
             "applies the pending migrations, writes batches (sink.batch_max_rows rows or "
             "sink.batch_max_seconds, whichever comes first) and commits Kafka offsets only "
             "after ClickHouse has the rows. While ClickHouse is unreachable it pauses "

@@ -119,3 +119,27 @@ def test_empty_batch_writes_nothing(store: Any) -> None:
     assert sink.flush().records == []
     sink.write(Batch([Record("outages", 0, 0, None, error="bad")]))
     assert sink.rows_written == 0
+
+
+def test_support_and_snapshot_messages_reach_their_tables(store: Any) -> None:
+    from sla.model import SnapshotEvent, SupportEvent
+
+    at = datetime(2026, 1, 12, 9, 30, tzinfo=UTC)
+    support = SupportEvent(
+        request_id="r1",
+        step="received",
+        at=at,
+        priority="high",
+        client="acme",
+        impact="checkout down",
+    )
+    snapshot = SnapshotEvent(id="s1", taken_at=at, ok=True, size_bytes=1024)
+    sink = ClickHouseSink(store, max_rows=10, max_seconds=1)
+    sink.extend(as_records("support", [support]) + as_records("snapshots", [snapshot], 5), now=0)
+    sink.flush()
+    assert store.query(
+        "SELECT request_id, step, priority FROM support_events FINAL"
+    ).result_rows == [("r1", "received", "high")]
+    assert store.query("SELECT id, ok, size_bytes FROM snapshots FINAL").result_rows == [
+        ("s1", True, 1024)
+    ]
