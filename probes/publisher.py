@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -44,27 +43,35 @@ class ResultPublisher:
         self._topic = topic
         self._buffer = buffer
         self._stats = stats
-        self._retry: deque[CheckResult] = deque()  # failed deliveries, sent first
-        self._in_flight: set[asyncio.Future[Any]] = set()
-        # Bounds what waits inside the producer, so that buffer + in flight is the whole
-        # memory a Kafka outage can cost; past it, the buffer fills and the checks slow down.
+        # Bounds what waits inside the producer (or for a resend), so that buffer + in flight
+        # is the whole memory a Kafka outage can cost; past it, the buffer fills and the
+        # checks slow down.
         self._room = asyncio.Semaphore(max_in_flight)
+        self._holding = 0  # results taken from the buffer and not yet acknowledged
+        self._resends: set[asyncio.Task[None]] = set()
+        self._runner: asyncio.Task[None] | None = None
 
     @property
     def pending(self) -> int:
-        """Results not yet acknowledged by Kafka (buffered, to retry, or in flight)."""
-        return self._buffer.qsize() + len(self._retry) + len(self._in_flight)
+        """Results not yet acknowledged by Kafka (buffered, in flight or waiting to resend)."""
+        return self._buffer.qsize() + self._holding
+
+    def start(self) -> None:
+        """Publish in the background until :meth:`flush`."""
+        if self._runner is None:
+            self._runner = asyncio.get_running_loop().create_task(self.run(), name="publisher")
 
     async def run(self) -> None:
-        """Publish until cancelled."""
+        """Publish until cancelled (:meth:`start` runs it in the background)."""
         while True:
-            result = self._retry.popleft() if self._retry else await self._buffer.get()
+            result = await self._buffer.get()
+            self._holding += 1  # from here on the result is ours until Kafka acknowledges it
             self._stats.buffered.set(self._buffer.qsize())
-            await self._send(result)
+            await self._room.acquire()
+            await self._submit(result)
 
-    async def _send(self, result: CheckResult) -> None:
+    async def _submit(self, result: CheckResult) -> None:
         key, value = encode(result)
-        await self._room.acquire()
         while True:
             try:
                 delivery = await self._producer.send(self._topic, key=key, value=value)
@@ -73,31 +80,40 @@ class ResultPublisher:
                 self._stats.retried()
                 await asyncio.sleep(_RETRY_PAUSE_S)
                 continue
-            self._in_flight.add(delivery)
             delivery.add_done_callback(lambda done, r=result: self._delivered(done, r))
             return
 
     def _delivered(self, delivery: asyncio.Future[Any], result: CheckResult) -> None:
-        self._in_flight.discard(delivery)
-        self._room.release()
         if delivery.cancelled() or delivery.exception() is not None:
             reason = "cancelled" if delivery.cancelled() else delivery.exception()
             log.warning("delivery of result of %s failed (%s); retrying", result.site, reason)
             self._stats.retried()
-            self._retry.append(result)
-        else:
-            self._stats.was_published()
+            task = asyncio.get_running_loop().create_task(self._resend(result))
+            self._resends.add(task)
+            task.add_done_callback(self._resends.discard)
+            return
+        self._holding -= 1
+        self._room.release()
+        self._stats.was_published()
+
+    async def _resend(self, result: CheckResult) -> None:
+        await asyncio.sleep(_RETRY_PAUSE_S)
+        await self._submit(result)  # still holding its room: the bound stays
 
     async def flush(self, timeout_s: float) -> None:
-        """Publish what is left within ``timeout_s``; count the rest as shed."""
-        runner = asyncio.create_task(self.run())
+        """Publish what is left within ``timeout_s``, stop; count the rest as shed."""
+        self.start()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while self.pending and loop.time() < deadline:
             await asyncio.sleep(0.05)
-        runner.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await runner
+        tasks = [t for t in [self._runner, *self._resends] if t is not None]
+        self._runner = None
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         left = self.pending
         if left:
             log.error("shutdown: %d results could not be published and are shed", left)

@@ -19,10 +19,16 @@ import os
 import socket
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import aiohttp
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
@@ -36,6 +42,7 @@ from probes.site_topic import ensure_topic
 from probes.sites import Site
 from probes.stats import ProbeStats
 from sla.model import CheckResult
+from slawatch.dead_letters import dead_letter_json
 from slawatch.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -66,6 +73,8 @@ class WorkerSpec:
     reference_interval_s: float = 30.0
     partitions: int = 6  # of the topics, when the worker has to create them
     replication_factor: int = 1
+    # Where an entry of the sites topic that is not a valid site is reported (None: logged).
+    dead_letter_topic: str | None = None
 
 
 class _SiteTable:
@@ -81,27 +90,34 @@ class _SiteTable:
             for site_id in self._by_partition.pop(tp, set()):
                 self._scheduler.remove(site_id)
 
-    def apply(self, tp: TopicPartition, key: bytes | None, value: bytes | None) -> None:
+    def apply(self, tp: TopicPartition, key: bytes | None, value: bytes | None) -> str | None:
+        """Apply one entry; the reason when it is not a valid site (it is then not checked)."""
         if key is None:
-            return
+            return "entry without a key: sites are keyed by their id"
         site_id = key.decode("utf-8", errors="replace")
-        site = _decode_site(site_id, value)
+        site, reason = _decode_site(value)
+        if reason is not None:
+            log.error(
+                "sites topic: entry %r is not a valid site, not checking it: %s", site_id, reason
+            )
         if site is None or (site.regions is not None and self._region not in site.regions):
             self._by_partition[tp].discard(site_id)
             self._scheduler.remove(site_id)
-            return
+            return reason
         self._by_partition[tp].add(site_id)
         self._scheduler.upsert(site)
-
-
-def _decode_site(site_id: str, value: bytes | None) -> Site | None:
-    if value is None:
-        return None  # tombstone: the site was removed
-    try:
-        return Site.model_validate_json(value)
-    except ValidationError as exc:
-        log.error("sites topic: entry %r is not a valid site, not checking it: %s", site_id, exc)
         return None
+
+
+def _decode_site(value: bytes | None) -> tuple[Site | None, str | None]:
+    if value is None:
+        return None, None  # tombstone: the site was removed (sites apply --prune)
+    try:
+        return Site.model_validate_json(value), None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(message)"
+        return None, f"invalid Site: {where}: {first['msg']}"
 
 
 class _Rebalance(ConsumerRebalanceListener):
@@ -137,6 +153,7 @@ class ProbeWorker:
         self.consumer: AIOKafkaConsumer | None = None
         self.scheduler: Scheduler | None = None
         self.table: _SiteTable
+        self._results_producer: AIOKafkaProducer | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Join the group, check the assigned sites, publish; leave cleanly when stopped."""
@@ -150,6 +167,7 @@ class ProbeWorker:
         )
         session = new_session()
         producer = self._producer()
+        self._results_producer = producer
         try:
             await _start(producer, self.spec.bootstrap)
             await self._run_with(session, producer, stop)
@@ -185,10 +203,8 @@ class ProbeWorker:
             self.stats,
             max_in_flight=self.settings.buffer_size,
         )
-        background = [
-            asyncio.create_task(publisher.run(), name="publisher"),
-            asyncio.create_task(reference.run(), name="reference"),
-        ]
+        publisher.start()  # stopped by flush() below, after the last check
+        background = [asyncio.create_task(reference.run(), name="reference")]
         try:
             await self._consume(stop)
         finally:
@@ -223,12 +239,37 @@ class ProbeWorker:
                     break
                 for tp, messages in fetch.result().items():
                     for message in messages:
-                        self.table.apply(tp, message.key, message.value)
+                        reason = self.table.apply(tp, message.key, message.value)
+                        if reason is not None:
+                            await self._dead_letter(message, reason)
             stopping.cancel()
         finally:
             if self.scheduler is not None:
                 await self.scheduler.stop()  # before leaving: never two workers on one site
             await self.consumer.stop()  # leaves the group: the others take over at once
+
+    async def _dead_letter(self, message: ConsumerRecord, reason: str) -> None:
+        """Report a refused sites entry on the dead-letter topic (best effort: it is logged)."""
+        topic = self.spec.dead_letter_topic
+        if topic is None or self._results_producer is None:
+            return
+        letter = dead_letter_json(
+            component=f"probe-worker {self.spec.worker_id}",
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+            key=message.key,
+            value=message.value,
+            reason=reason,
+            at=datetime.now(UTC),
+        )
+        key = f"{message.topic}|{message.partition}|{message.offset}".encode()
+        try:
+            await asyncio.wait_for(
+                self._results_producer.send_and_wait(topic, letter, key=key), _PRODUCER_STOP_S
+            )
+        except (TimeoutError, KafkaError) as exc:
+            log.warning("could not dead-letter sites entry at offset %d: %s", message.offset, exc)
 
     def _producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
