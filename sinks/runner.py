@@ -115,6 +115,7 @@ class SinkRunner:
         retry: RetryPolicy,
         clock: Callable[[], float] = time.monotonic,
         poll_ms: int = 200,
+        shutdown_seconds: float = 30.0,
     ) -> None:
         self.sink = sink
         self.consumer = consumer
@@ -124,6 +125,7 @@ class SinkRunner:
         self.retry = retry
         self.clock = clock
         self.poll_ms = poll_ms
+        self.shutdown_seconds = shutdown_seconds
         self.lock = asyncio.Lock()
         self.paused = False
         self.failed_flushes = 0
@@ -141,7 +143,25 @@ class SinkRunner:
             if self.sink.due(self.clock()):
                 await self.flush_until_stored(stop)
         if len(self.sink):
-            await self.flush_until_stored(None)
+            await self._last_flush()
+
+    async def _last_flush(self) -> None:
+        """Store what is buffered, trying for ``shutdown_seconds`` at most.
+
+        Giving up loses nothing: those records' offsets are not committed, so whoever
+        consumes the partitions next reads them again.
+        """
+        give_up = asyncio.Event()
+        timer = asyncio.get_running_loop().call_later(self.shutdown_seconds, give_up.set)
+        try:
+            if not await self.flush_until_stored(give_up):
+                log.warning(
+                    "stopping with %d records not stored (store away); they are not "
+                    "committed and will be read again",
+                    len(self.sink),
+                )
+        finally:
+            timer.cancel()
 
     async def _poll(self, room: int) -> None:
         fetched = await self.consumer.getmany(timeout_ms=self.poll_ms, max_records=max(room, 1))
@@ -156,8 +176,8 @@ class SinkRunner:
     async def flush_until_stored(self, stop: asyncio.Event | None) -> bool:
         """Flush, retrying with backoff (partitions paused) until it works or ``stop``.
 
-        ``stop=None`` retries for as long as it takes (used for the last flush). Returns
-        whether the buffered batch was stored.
+        ``stop=None`` retries for as long as it takes. Returns whether the buffered batch
+        was stored.
         """
         for delay in self.retry.delays():
             try:
