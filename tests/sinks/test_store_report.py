@@ -293,3 +293,18 @@ def test_open_and_systemic_outages_read_back(store: Any) -> None:
     assert read_events(store, now, site="site-b") == [
         OutageEvent(site="site-b", start=start, end=now)
     ]
+
+
+def test_python_queries_match_the_views(store: Any) -> None:
+    from sinks.queries import availability_between, monthly_statement
+
+    store_events(store, events(), with_segments=True)
+    month = monthly_statement(store, "2026-03")
+    assert [r["site"] for r in month] == ["site-a", "site-b", "site-c", "site-d"]
+    one = monthly_statement(store, "2026-03", site="site-b")
+    assert one == [month[1]] and one[0]["month_start"].tzinfo is UTC
+    start = datetime(2026, 2, 28, 23, tzinfo=UTC)
+    ranged = availability_between(store, start, datetime(2026, 3, 31, 22, tzinfo=UTC), "site-b")
+    assert ranged[0]["availability_pct"] == pytest.approx(one[0]["availability_pct"])
+    with pytest.raises(ValueError, match="after start"):
+        availability_between(store, start, start)
