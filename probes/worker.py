@@ -47,6 +47,7 @@ from slawatch.errors import UserError
 
 log = logging.getLogger(__name__)
 _PRODUCER_STOP_S = 5.0
+_STATS_LOG_INTERVAL_S = 60.0
 
 
 def default_worker_id(region: str) -> str:
@@ -204,7 +205,10 @@ class ProbeWorker:
             max_in_flight=self.settings.buffer_size,
         )
         publisher.start()  # stopped by flush() below, after the last check
-        background = [asyncio.create_task(reference.run(), name="reference")]
+        background = [
+            asyncio.create_task(reference.run(), name="reference"),
+            asyncio.create_task(self._log_stats(), name="stats-log"),
+        ]
         try:
             await self._consume(stop)
         finally:
@@ -270,6 +274,12 @@ class ProbeWorker:
             )
         except (TimeoutError, KafkaError) as exc:
             log.warning("could not dead-letter sites entry at offset %d: %s", message.offset, exc)
+
+    async def _log_stats(self) -> None:
+        while True:
+            await asyncio.sleep(_STATS_LOG_INTERVAL_S)
+            sites = len(self.scheduler.site_ids) if self.scheduler else 0
+            log.info("%d sites; %s", sites, self.stats.snapshot())
 
     def _producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
