@@ -31,24 +31,34 @@ def apply_record(
     dead_letter: DeadLetterSink,
 ) -> None:
     """Decode one calendar message into ``calendar`` (or send it to the dead letters)."""
-    if record.value is None:  # a tombstone: nothing to apply
-        return
     is_maintenance = record.topic == maintenance_topic
+    model = "MaintenanceEvent" if is_maintenance else "ExclusionEvent"
+    if record.value is None:
+        # A window is withdrawn with cancelled=true, never deleted: a tombstone would make
+        # the month's figures change silently once the topic is compacted.
+        reason = f"empty record (tombstone): a {model} is cancelled, never deleted"
+        _send_dead_letter(record, reason, dead_letter)
+        return
     try:
         if is_maintenance:
             calendar.put_maintenance(MaintenanceEvent.model_validate_json(record.value))
         else:
             calendar.put_exclusion(ExclusionEvent.model_validate_json(record.value))
     except ValidationError as exc:
-        model = "MaintenanceEvent" if is_maintenance else "ExclusionEvent"
-        letter = DeadLetter(
-            source=f"{record.topic}/{record.partition}/{record.offset}",
-            key=None if record.key is None else record.key.decode(errors="replace"),
-            reason=decode_error(exc, model),
-            value=record.value.decode(errors="replace")[:10000],
-            received_at=datetime.now(UTC),
-        )
-        dead_letter(record.key, letter.model_dump_json().encode())
+        _send_dead_letter(record, decode_error(exc, model), dead_letter)
+
+
+def _send_dead_letter(
+    record: ConsumerRecord[bytes, bytes], reason: str, dead_letter: DeadLetterSink
+) -> None:
+    letter = DeadLetter(
+        source=f"{record.topic}/{record.partition}/{record.offset}",
+        key=None if record.key is None else record.key.decode(errors="replace"),
+        reason=reason,
+        value=(record.value or b"")[:40000].decode(errors="replace")[:10000],
+        received_at=datetime.now(UTC),
+    )
+    dead_letter(record.key, letter.model_dump_json().encode())
 
 
 async def read_calendar(

@@ -50,6 +50,8 @@ def decode_error(exc: ValidationError, model: str) -> str:
     where = ".".join(str(part) for part in first["loc"]) or "(message)"
     if where == "schema_version":
         return f"unknown {model} schema_version {first.get('input')!r} (this stream reads 1)"
+    if first["type"] == "json_type":  # the record has no value at all
+        return "empty record (tombstone): a message must carry a value"
     if first["type"] == "json_invalid":
         return f"not valid JSON: {first['msg'].removeprefix('Invalid JSON: ')}"
     return f"invalid {model}: {where}: {first['msg'].removeprefix('Value error, ')}"

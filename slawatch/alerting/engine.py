@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
 from sla.contract import Contract
 from slawatch import topics
 from slawatch.alerting.evaluator import AlertEvaluator, EngineState, Kind
 from slawatch.alerting.settings import AlertingSettings
+from slawatch.dead_letters import dead_letter_json
 from slawatch.notify.topics import ensure_topics, partitions_of
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class AlertEngine:
         self._inputs = {topics.topic(name, topic_prefix): kind for name, kind in INPUTS.items()}
         self._alerts_topic = topics.topic(topics.ALERTS, topic_prefix)
         self._state_topic = topics.topic(STATE_TOPIC, topic_prefix)
+        self._dead_letter_topic = topics.topic(topics.DEAD_LETTER, topic_prefix)
         self._stopping = asyncio.Event()
         self.evaluator: AlertEvaluator | None = None
         self.published = 0
@@ -84,6 +86,7 @@ class AlertEngine:
                 **dict.fromkeys(self._inputs, False),
                 self._alerts_topic: False,
                 self._state_topic: True,
+                self._dead_letter_topic: False,
             },
             partitions=partitions,
             replication=replication,
@@ -119,12 +122,9 @@ class AlertEngine:
             now = self._clock()
             for partition, records in batch.items():
                 for record in records:
-                    self._apply(
-                        record.topic,
-                        record.value,
-                        now,
-                        f"{partition.topic}[{partition.partition}]@{record.offset}",
-                    )
+                    reason = self._apply(record.topic, record.value, now)
+                    if reason is not None:
+                        await self._dead_letter(producer, record, reason, now)
                 key = f"{partition.topic}:{partition.partition}"
                 self.evaluator.state.offsets[key] = records[-1].offset + 1
             if batch or time.monotonic() - last_tick >= self._settings.tick_seconds:
@@ -141,18 +141,45 @@ class AlertEngine:
                     await self._snapshot(producer)
                     last_snapshot = time.monotonic()
 
-    def _apply(self, topic: str, raw: bytes | None, now: datetime, where: str) -> None:
+    def _apply(self, topic: str, raw: bytes | None, now: datetime) -> str | None:
+        """Apply one input record; the reason when it is refused (it is then skipped)."""
         assert self.evaluator is not None
+        kind = self._inputs[topic]
         if raw is None:
-            return
+            self.rejected += 1
+            return f"{kind}: empty record (tombstone): the engine's inputs carry no deletions"
         try:
-            self.evaluator.apply(self._inputs[topic], raw, now)
+            self.evaluator.apply(kind, raw, now)
         except ValidationError as exc:
-            # The stream and sink dead-letter bad messages; here a bad one is only skipped.
             self.rejected += 1
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "(message)"
-            log.warning("alert engine: skipping %s: %s: %s", where, field, first["msg"])
+            return f"{kind}: {field}: {first['msg']}"
+        return None
+
+    async def _dead_letter(
+        self, producer: AIOKafkaProducer, record: ConsumerRecord, reason: str, now: datetime
+    ) -> None:
+        """Publish a refused record to the dead-letter topic (acknowledged before going on)."""
+        log.warning(
+            "alert engine: dead-lettered %s[%d]@%d: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            reason,
+        )
+        letter = dead_letter_json(
+            component="alert-engine",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value,
+            reason=reason,
+            at=now,
+        )
+        key = f"{record.topic}|{record.partition}|{record.offset}".encode()
+        await producer.send_and_wait(self._dead_letter_topic, letter, key=key)
 
     async def _snapshot(self, producer: AIOKafkaProducer) -> None:
         assert self.evaluator is not None

@@ -101,6 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         region=region.name,
         sites_topic=topics.topic(topics.SITES, prefix),
         results_topic=topics.topic(topics.PROBE_RESULTS, prefix),
+        dead_letter_topic=topics.topic(topics.DEAD_LETTER, prefix),
         worker_id=args.worker_id or default_worker_id(region.name),
         group_id=group_id(region.name, prefix),
         reference_targets=tuple(region.reference_targets),

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from slawatch import topics
+from slawatch.dead_letters import quote
 from slawatch.notify.channel import Channel, DeliveryFailed
 from slawatch.notify.deliveries import DeliveryLog
 from slawatch.notify.notices import BadNotice, Notice, decode
@@ -144,7 +145,9 @@ class Notifier:
             "key": key,
             "error": error,
             "at": self._clock().isoformat(),
-            "message": (raw or b"").decode("utf-8", errors="replace"),
+            # bounded: a huge bad record must not make an unpublishable dead letter
+            "message": quote(raw or b""),
+            "message_bytes": len(raw or b""),
         }
         await producer.send_and_wait(
             self._dead_letter, json.dumps(value).encode(), key=key.encode()
