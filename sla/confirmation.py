@@ -139,8 +139,9 @@ class OpenOutage:
         return cls(data[0], data[1], list(data[2]), data[3])
 
 
-# A buffered check: (event time µs, region, outcome, reference_ok, slot) — sortable.
-Pending = tuple[int, str, str, int, str]
+# A buffered check: (event time µs, region, outcome, reference_ok: 1/0/-1 for None) —
+# sortable, so equal results sort together and an exact redelivery is recognised.
+Pending = tuple[int, str, str, int]
 
 
 @dataclass
@@ -260,7 +261,8 @@ def step(
     state.client = result.client or state.client
     state.last_arrival = now_us
     ref = -1 if result.reference_ok is None else int(result.reference_ok)
-    pending: Pending = (at, result.region, result.outcome.value, ref, result.id)
+    # Outcome is a StrEnum: the member is itself the string (cheaper than ``.value``).
+    pending: Pending = (at, result.region, str.__str__(result.outcome), ref)
     index = bisect.bisect_left(state.buffer, pending)
     if index == len(state.buffer) or state.buffer[index] != pending:
         state.buffer.insert(index, pending)  # an exact redelivery is dropped
@@ -294,7 +296,7 @@ def _release(state: DetectorState, watermark: int, config: ConfirmationConfig) -
         return []
     ready, state.buffer = state.buffer[:cut], state.buffer[cut:]
     emitted: list[Emitted] = []
-    for at, region, outcome, ref, _slot in ready:
+    for at, region, outcome, ref in ready:
         _apply(state, at, region, outcome, ref, config, emitted)
     return emitted
 
@@ -328,9 +330,14 @@ def _apply(
     vote = state.regions.get(region)
     if vote is None:
         vote = state.regions[region] = RegionVote()
+        before: tuple[bool, bool, bool] | None = None
+    else:
+        before = (vote.healthy, vote.down, vote.degraded)
     vote.healthy = ref != 0
     vote.degraded = outcome == "degraded"
     flipped_up = _vote(vote, at, outcome == "down", config)
+    if before == (vote.healthy, vote.down, vote.degraded):
+        return  # the site's verdict depends on nothing else: the common, fast case
     verdict = _verdict(state, config)
     _transition(state, at, verdict, vote.streak_start if flipped_up else at, emitted)
     _update_status(state, at, verdict, emitted)

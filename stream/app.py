@@ -20,7 +20,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,9 @@ class StreamWorker:
         self.calendar = Calendar()
         self.calendar_loaded = asyncio.Event()
         self.counters = Counters()
+        self._logged_results = 0
+        self._waiting: dict[str, datetime] = {}  # site → arrival of its last buffered result
+        self._ticked_generation = -1  # -1: look at every site on the first tick
         self.processor = SiteProcessor(
             settings.contract, settings.config_for, settings.topic(topics.PROBE_RESULTS)
         )
@@ -173,6 +176,8 @@ class StreamWorker:
             record.partition = partition_of[site]
             self.processor.process(record, items, now, self.calendar, out)
             self._store(site, record)
+            if record.detector.buffer:
+                self._waiting[site] = now
         self.counters.batches += 1
         self.counters.results += len(events)
         self._produce(out)
@@ -196,13 +201,45 @@ class StreamWorker:
             return
         now = datetime.now(UTC)
         out = Outputs()
-        for site, raw in list(self.table.data.items()):
+        for site in self._sites_to_tick(now):
+            raw = self.table.data.get(site)
+            if raw is None:
+                self._waiting.pop(site, None)
+                continue
             record = SiteRecord.from_bytes(raw)
             if self.processor.tick(record, now, self.calendar, out):
                 self._store(site, record)
+            if not record.detector.buffer:
+                self._waiting.pop(site, None)
         if out.count():
             self._produce(out)
-            log.info("stream: %s", self.counters)
+        if self.counters.results != self._logged_results:
+            self._logged_results = self.counters.results
+            log.info(
+                "stream: processed results=%d batches=%d outages=%d late=%d dead=%d",
+                self.counters.results,
+                self.counters.batches,
+                self.counters.outages,
+                self.counters.late,
+                self.counters.dead,
+            )
+
+    def _sites_to_tick(self, now: datetime) -> list[str]:
+        """Every site when the calendar changed (or after a start), else the idle buffered ones.
+
+        Loading every site's state each tick would cost more than the results themselves;
+        ``_waiting`` (in memory) knows which sites hold buffered results and since when.
+        """
+        if self.calendar.generation != self._ticked_generation:
+            self._ticked_generation = self.calendar.generation
+            return [str(site) for site in self.table.data]
+        return [
+            site for site, arrived in self._waiting.items() if now - arrived >= self._idle_for(site)
+        ]
+
+    def _idle_for(self, site: str) -> timedelta:
+        config = self.settings.config_for(site)
+        return config.idle_flush if config.idle_flush is not None else config.grace
 
     # --- state and output ---------------------------------------------------------------
 
