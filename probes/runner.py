@@ -144,6 +144,8 @@ def _ms(value: float | None) -> float | None:
 
 
 def _clip(text: str | None) -> str | None:
-    if text is None or len(text) <= _DETAIL_MAX:
-        return text
-    return text[: _DETAIL_MAX - 1] + "…"
+    """One line (whitespace runs collapsed), at most the schema's 2000 characters."""
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return text if len(text) <= _DETAIL_MAX else text[: _DETAIL_MAX - 1] + "…"

@@ -223,8 +223,23 @@ async def test_http_unresolvable_name(runner: CheckRunner) -> None:
 async def test_http_not_http_is_a_protocol_error(runner: CheckRunner) -> None:
     async with raw_tcp_server(b"SSH-2.0-OpenSSH_9.6\r\n\r\n") as port:
         result = await check(runner, kind="http", target=f"http://127.0.0.1:{port}/")
-    assert result.outcome is Outcome.DOWN
-    assert result.error_kind in ("protocol", "reset"), result.error_detail
+    assert (result.outcome, result.error_kind) == (Outcome.DOWN, "protocol")
+    assert result.error_detail is not None and "Bad status line" in result.error_detail
+    assert "\n" not in result.error_detail  # one line, always
+
+
+async def test_http_body_shorter_than_announced_is_a_reset(runner: CheckRunner) -> None:
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"
+    async with raw_tcp_server(reply) as port:
+        result = await check(runner, kind="http", target=f"http://127.0.0.1:{port}/")
+    assert (result.outcome, result.error_kind) == (Outcome.DOWN, "reset"), result.error_detail
+    assert result.error_detail is not None and "received 5 of 100 bytes" in result.error_detail
+
+
+async def test_http_closed_without_answer_is_a_reset(runner: CheckRunner) -> None:
+    async with raw_tcp_server() as port:
+        result = await check(runner, kind="http", target=f"http://127.0.0.1:{port}/")
+    assert (result.outcome, result.error_kind) == (Outcome.DOWN, "reset"), result.error_detail
 
 
 async def test_https_to_a_self_signed_certificate_fails_verification(
