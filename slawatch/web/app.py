@@ -98,7 +98,10 @@ async def overview(request: web.Request) -> web.Response:
     """``/``: every public site."""
     service, policy = request.app[SERVICE], request.app[POLICY]
     summaries = await _answer(request, service.overview, policy.public())
-    page = pages.overview_page(summaries, service.target_pct, request.app[LIVE_INTERVAL])
+    maintenance = await _answer(request, service.maintenance, policy.public())
+    page = pages.overview_page(
+        summaries, maintenance, service.target_pct, request.app[LIVE_INTERVAL]
+    )
     return _html(page)
 
 

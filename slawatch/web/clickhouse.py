@@ -38,8 +38,8 @@ WHERE site IN {sites:Array(String)} GROUP BY site
 """
 
 _REGION_CHECKS = """
-SELECT site, region, max(scheduled_at) AS at, argMax(outcome, scheduled_at),
-       argMax(error_kind, scheduled_at), argMax(total_ms, scheduled_at)
+SELECT site, region, max(scheduled_at) AS at,
+       argMax(tuple(outcome, error_kind, total_ms), scheduled_at) AS latest
 FROM probe_results
 WHERE site IN {sites:Array(String)} AND scheduled_at >= {since:DateTime64(3, 'UTC')}
 GROUP BY site, region ORDER BY site, region
@@ -146,10 +146,12 @@ class ClickHouseStatusRepository:
 
     def region_checks(self, sites: Collection[str], since: datetime) -> list[RegionCheck]:
         """See :meth:`StatusRepository.region_checks`."""
+        # One tuple per row: argMax of a Nullable column alone would skip the NULLs and
+        # return an older check's error or response time.
         rows = self._rows(_REGION_CHECKS, sites=list(sites), since=since)
         return [
-            RegionCheck(site, region, Outcome(outcome), _utc(at), error_kind, total_ms)
-            for site, region, at, outcome, error_kind, total_ms in rows
+            RegionCheck(site, region, Outcome(latest[0]), _utc(at), latest[1], latest[2])
+            for site, region, at, latest in rows
         ]
 
     def ledger_rows(self, sites: Collection[str], month: str) -> dict[str, LedgerRow]:

@@ -70,6 +70,19 @@ aria-live="polite">Figures as of page load.</span></p></footer>
     )
 
 
+def when(instant: datetime | None) -> Html:
+    """An instant as a ``<time>`` element; it may wrap between the date and the time only."""
+    if instant is None:
+        return Html("—")
+    return html(
+        '<time datetime="{iso}"><span class="nw">{day}</span> <span class="nw">{hm} UTC</span>'
+        "</time>",
+        iso=instant.isoformat().replace("+00:00", "Z"),
+        day=f"{instant:%Y-%m-%d}",
+        hm=f"{instant:%H:%M}",
+    )
+
+
 def state_badge(state: SiteState) -> Html:
     """The state as a coloured badge with its word (colour is never the only cue)."""
     return html(
@@ -178,10 +191,10 @@ def maintenance_table(views: Sequence[MaintenanceView], caption: str) -> Html:
             notice=_notice(v.notice_business_days),
             title=v.event.title or v.event.id,
             kind=v.kind.value,
-            start=fmt.instant(v.event.start),
-            end=fmt.instant(v.event.end),
+            start=when(v.event.start),
+            end=when(v.event.end),
             sites=", ".join(site.name or site.id for site in v.sites),
-            announced=fmt.instant(v.event.announced_at),
+            announced=when(v.event.announced_at),
             impact=v.event.impact or "—",
         )
         for v in views
@@ -213,7 +226,7 @@ def regions_table(regions: Sequence[RegionCheck]) -> Html:
             outcome=r.outcome.value,
             error=r.error_kind or "—",
             ms="—" if r.total_ms is None else f"{r.total_ms:.0f} ms",
-            at=fmt.instant(r.started_at),
+            at=when(r.started_at),
         )
         for r in regions
     )
@@ -266,7 +279,7 @@ def response_chart(points: Sequence[ResponsePoint], start: datetime, end: dateti
         html(
             "<tr><td>{at}</td><td>{region}</td><td>{p50:.0f} ms</td><td>{p95:.0f} ms</td>"
             "<td>{n}</td></tr>",
-            at=fmt.instant(p.bucket_start),
+            at=when(p.bucket_start),
             region=p.region,
             p50=p.p50_ms,
             p95=p.p95_ms,
@@ -283,8 +296,8 @@ up to {top:.0f} ms</title>
 <line class="axis" x1="{pl}" y1="{base}" x2="{w}" y2="{base}"></line>
 <text class="tick" x="{tx}" y="14" text-anchor="end">{top:.0f} ms</text>
 <text class="tick" x="{tx}" y="{base}" text-anchor="end">0</text>
-<text class="tick" x="{pl}" y="{h}">{start}</text>
-<text class="tick" x="{w}" y="{h}" text-anchor="end">{end}</text>
+<text class="tick" x="{pl}" y="{label_y}">{start}</text>
+<text class="tick" x="{w}" y="{label_y}" text-anchor="end">{end}</text>
 {lines}
 </svg>
 <figcaption><ul class="legend">{legend}</ul></figcaption>
@@ -297,6 +310,7 @@ up to {top:.0f} ms</title>
         h=CHART_H,
         pl=PAD_L,
         tx=PAD_L - 4,
+        label_y=CHART_H - 6,
         base=CHART_H - PAD_B + 4,
         top=top,
         start=start_label,

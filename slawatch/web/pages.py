@@ -15,19 +15,31 @@ from slawatch.web.components import (
     response_chart,
     site_card,
     state_badge,
+    when,
 )
 from slawatch.web.html import Html, html, join
 from slawatch.web.service import MaintenanceView, OutageView, SiteDetail, SiteSummary
 
 
 def overview_page(
-    summaries: Sequence[SiteSummary], target_pct: float, live_interval_s: float = 30.0
+    summaries: Sequence[SiteSummary],
+    maintenance: Sequence[MaintenanceView],
+    target_pct: float,
+    live_interval_s: float = 30.0,
 ) -> Html:
-    """The public overview: every public site's state, month and 90 days."""
+    """The public overview: every public site's state, month and 90 days; maintenance."""
     cards = join(site_card(s, target_pct, None) for s in summaries)
+    windows = Html("")
+    if maintenance:
+        windows = join(
+            [
+                html("<h2>Maintenance</h2>"),
+                maintenance_table(maintenance, "Ongoing and upcoming maintenance"),
+            ]
+        )
     return layout(
         "Service status",
-        join([overall_banner(summaries), cards]),
+        join([overall_banner(summaries), cards, windows]),
         live_url="/api/v1/status",
         live_interval_s=live_interval_s,
     )
@@ -101,8 +113,8 @@ def _outages_table(outages: Sequence[OutageView]) -> Html:
         html(
             "<tr><td>{start}</td><td>{end}</td><td>{duration}</td><td>{cls}</td>"
             "<td>{breakdown}</td><td>{regions}</td></tr>",
-            start=fmt.instant(v.outage.start),
-            end="ongoing" if v.outage.end is None else fmt.instant(v.outage.end),
+            start=when(v.outage.start),
+            end=Html("ongoing") if v.outage.end is None else when(v.outage.end),
             duration=fmt.minutes(v.duration_minutes),
             cls=v.outage.classification.replace("_", " "),
             breakdown=breakdown(v),
@@ -142,7 +154,7 @@ def site_page(detail: SiteDetail, token: str | None, live_interval_s: float = 30
 {maintenance}""",
         id=site.id,
         badge=state_badge(summary.state),
-        since=fmt.instant(summary.since),
+        since=when(summary.since),
         client=site.client,
         client_href=fmt.link(f"/clients/{fmt.path_id(site.client)}", token),
         kind=site.kind.upper(),

@@ -72,6 +72,8 @@ async def test_site_detail_has_ledger_outages_regions_and_response_times(api: Te
     assert set(regions) == {"eu-west", "us-east"}
     assert regions["eu-west"]["outcome"] == "down"
     assert regions["eu-west"]["error_kind"] == "connect"
+    assert regions["eu-west"]["total_ms"] is None  # the latest check had no response time
+    assert regions["eu-west"]["checked_at"] == "2026-11-20T11:55:00Z"
     shop = (await (await api.get("/api/v1/sites/shop")).json())["site"]
     points = [p for p in shop["response_times"] if p["region"] == "eu-west"]
     assert points and all(120 <= p["p50_ms"] <= 160 for p in points)

@@ -92,6 +92,8 @@ def test_overview_shows_states_and_percentages(page: Page, server: str) -> None:
         expect(card(page, site).locator("li.bar")).to_have_count(90)
     assert page.locator("section.site").count() == 3  # no private or non-public site
     expect(page.locator("main")).not_to_contain_text("Vault")
+    expect(page.locator("main table tbody tr")).to_have_count(3)  # m1, m2, m4
+    expect(page.locator("main table")).to_contain_text("Emergency patch")
     screenshot(page, "overview")
 
 
