@@ -7,8 +7,9 @@ Side by side in the same run:
   connection each (``force_close``): the ceiling of aiohttp on this machine.
 * **worker**: the real scheduler + check runner (timing trace, assertions, CheckResult) with
   N sites at a 1 s interval, i.e. N checks/s offered. Results go through the bounded buffer
-  to the real idempotent producer when ``SLAWATCH_BENCH_KAFKA_BOOTSTRAP`` names a broker,
-  otherwise they are JSON-encoded exactly as for Kafka and dropped (figure ``sink``).
+  to the real idempotent producer (acks=all) of a local broker this benchmark starts and
+  stops (by PID), or of ``$SLAWATCH_BENCH_KAFKA_BOOTSTRAP``; with ``SLAWATCH_BENCH_NO_KAFKA=1``
+  (or no cached broker jars) they are JSON-encoded as for Kafka and dropped (figure ``sink``).
 
 The worker is offered the bare loop's rate and then 80 % of it (each against the bare segment
 measured just before it, since the machine is shared); each run reports checks/s completed,
@@ -23,8 +24,11 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -34,15 +38,18 @@ from probes.publisher import ResultPublisher, encode
 from probes.runner import CheckRunner
 from probes.scheduler import Scheduler
 from probes.settings import ProbeSettings
+from probes.site_topic import ensure_topic
 from probes.sites import Site
 from probes.stats import ProbeStats
 from sla.model import CheckResult
+from slawatch.kafka_local import LocalKafka, jars_present
 
 CONCURRENCY = 64
 BARE_SECONDS = 3.0
 WARMUP_SECONDS = 2.0
 MEASURE_SECONDS = 5.0
 KAFKA_ENV = "SLAWATCH_BENCH_KAFKA_BOOTSTRAP"
+NO_KAFKA_ENV = "SLAWATCH_BENCH_NO_KAFKA"
 
 _SERVER = """
 import socket, sys
@@ -110,8 +117,9 @@ async def _worker_run(url: str, sites_count: int, bootstrap: str | None) -> dict
         producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=20
         )
-        await producer.start()
         topic = f"bench-{uuid.uuid4().hex[:8]}.probe-results"
+        await ensure_topic(bootstrap, topic, partitions=6, replication_factor=1, compacted=False)
+        await producer.start()
         drain = asyncio.create_task(ResultPublisher(producer, topic, buffer, stats).run())
     else:
         drain = asyncio.create_task(_drain_encoding(buffer, stats))
@@ -151,10 +159,9 @@ async def _worker_run(url: str, sites_count: int, bootstrap: str | None) -> dict
     }
 
 
-async def _main() -> dict[str, Any]:
+async def _main(bootstrap: str | None) -> dict[str, Any]:
     server, port = _start_server()
     url = f"http://127.0.0.1:{port}/"
-    bootstrap = os.environ.get(KAFKA_ENV) or None
     try:
         await asyncio.sleep(0.5)
         # The machine is shared: bare-loop segments are interleaved with the worker runs and
@@ -179,9 +186,25 @@ async def _main() -> dict[str, Any]:
     }
 
 
+@contextlib.contextmanager
+def _kafka() -> Iterator[str | None]:
+    """$SLAWATCH_BENCH_KAFKA_BOOTSTRAP, else a broker of our own when the jars are cached."""
+    named = os.environ.get(KAFKA_ENV)
+    if named or os.environ.get(NO_KAFKA_ENV) or not jars_present():
+        yield named or None
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-probes-kafka-") as folder:
+        cluster = LocalKafka(Path(folder), brokers=1, port=None)
+        try:
+            yield cluster.start()
+        finally:
+            cluster.stop(timeout_s=0.0)  # by pid; throw-away data
+
+
 def run() -> dict[str, Any]:
-    """Run the benchmark (about 30 s) and return its figures."""
-    return asyncio.run(_main())
+    """Run the benchmark (about 30 s, plus a broker's start) and return its figures."""
+    with _kafka() as bootstrap:
+        return asyncio.run(_main(bootstrap))
 
 
 if __name__ == "__main__":
