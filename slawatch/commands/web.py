@@ -42,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     web.add_argument(
         "--port", type=int, default=8080, help="port to bind, 0 picks a free one (default 8080)"
     )
+    web.add_argument(
+        "--public-url",
+        default=None,
+        help="the address readers use (https://status.example.com), for the feed's links; "
+        "default: the address of each request",
+    )
     web.set_defaults(func=_run)
 
 
@@ -63,6 +69,8 @@ def _run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise InputError(f"--port {args.port}: must be between 0 and 65535")
+    if args.public_url is not None and not args.public_url.startswith(("http://", "https://")):
+        raise InputError(f"--public-url {args.public_url!r}: must start with http:// or https://")
     settings = _settings(args)
     dsn, database = settings.clickhouse_dsn(), settings.clickhouse.database
     found = store.connect(dsn).query(
@@ -80,7 +88,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"slawatch web: serving the status page on {url}/", flush=True)
 
     try:
-        asyncio.run(serve(settings, repository, args.host, args.port, on_started=announce))
+        asyncio.run(
+            serve(
+                settings,
+                repository,
+                args.host,
+                args.port,
+                on_started=announce,
+                public_url=args.public_url,
+            )
+        )
     except OSError as exc:
         raise UserError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
     return 0

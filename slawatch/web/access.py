@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from probes.sites import Client, Site
 
 log = logging.getLogger(__name__)
+_DUMMY = b"x" * 32
 
 
 class NotFound(Exception):
@@ -79,6 +80,8 @@ class AccessPolicy:
         """``client_id``'s audience; :class:`NotFound` if unknown, or needing a token not given."""
         client = self._clients.get(client_id)
         if client is None:
+            # Compare anyway, so the answer takes as long as for a known client's wrong token.
+            hmac.compare_digest(_DUMMY, (token or "").encode())
             raise NotFound(client_id)
         has_token = token_matches(client, token)
         if client.private and not has_token:

@@ -39,6 +39,7 @@ SERVICE = web.AppKey("service", StatusService)
 POLICY = web.AppKey("policy", AccessPolicy)
 LIVE_INTERVAL = web.AppKey("live_interval_s", float)
 CACHE = web.AppKey("cache", TtlCache)
+PUBLIC_URL = web.AppKey("public_url", str)
 
 # Scripts and styles only from our own /static; no inline code, no framing, no plugins.
 CSP = (
@@ -175,7 +176,8 @@ async def client_feed(request: web.Request) -> web.Response:
 
 
 def _origin(request: web.Request) -> str:
-    return str(request.url.origin())
+    # Behind a proxy the Host header is the client's to choose: prefer the configured URL.
+    return request.app[PUBLIC_URL] or str(request.url.origin())
 
 
 # --------------------------------------------------------------------------- API
@@ -366,14 +368,18 @@ def create_app(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     live_interval_s: float = 30.0,
     cache_ttl_s: float = 5.0,
+    public_url: str | None = None,
 ) -> web.Application:
     """The status page and API over ``repository``, for the clients and sites of ``settings``.
 
     ``clock`` gives "now" (tests pin it); pages poll their live JSON every
     ``live_interval_s`` seconds; answers are cached ``cache_ttl_s`` seconds (0: never).
+    ``public_url`` (``https://status.example.com``) makes the feed's links absolute; without
+    it they use the request's own origin.
     """
     app = web.Application(middlewares=[metrics, error_pages, compression])
     app[CACHE] = TtlCache(cache_ttl_s)
+    app[PUBLIC_URL] = (public_url or "").rstrip("/")
     app[LIVE_INTERVAL] = live_interval_s
     app[SERVICE] = StatusService(settings, repository, clock)
     app[POLICY] = AccessPolicy(settings.clients, settings.sites)
@@ -419,12 +425,14 @@ async def serve(
     port: int = 8080,
     *,
     on_started: Callable[[str], None] | None = None,
+    public_url: str | None = None,
 ) -> None:
     """Serve until cancelled or SIGTERM/SIGINT; ``on_started(url)`` once the port is bound.
 
     On a signal, open requests are finished and the listening socket closed before it returns.
     """
-    runner, url = await start(create_app(settings, repository), host, port)
+    app = create_app(settings, repository, public_url=public_url)
+    runner, url = await start(app, host, port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     handled = []

@@ -186,6 +186,8 @@ async def test_feed_lists_public_incidents_and_maintenance_only(api: TestClient)
     assert "Resolved: Web shop was down for 20 min" in titles
     assert "Emergency maintenance: Emergency patch" in titles
     assert not any("Vault" in (title or "") for title in titles)
+    links = [e.get("href") for e in root.iter("{http://www.w3.org/2005/Atom}link")]
+    assert all(str(link).startswith(str(api.make_url("/"))[:-1]) for link in links)
     private = await api.get("/clients/secretco/feed.atom", params={"token": VAULT_TOKEN})
     assert b"Vault upgrade" in await private.read()
     assert (await api.get("/clients/secretco/feed.atom")).status == 404
@@ -264,3 +266,23 @@ async def test_metrics_count_requests_by_route_never_by_id(api: TestClient) -> N
     assert "secretco" not in text and "guess" not in text
     head = await api.head("/api/v1/status")
     assert head.status == 200
+
+
+async def test_feed_links_use_the_configured_public_url(seeded_clickhouse: object) -> None:
+    from aiohttp.test_utils import TestServer
+
+    from slawatch.web.app import create_app
+    from slawatch.web.clickhouse import ClickHouseStatusRepository
+    from tests.web import fixtures
+
+    app = create_app(
+        fixtures.settings(),
+        ClickHouseStatusRepository(seeded_clickhouse),  # type: ignore[arg-type]
+        clock=lambda: fixtures.NOW,
+        public_url="https://status.example.com/",
+    )
+    async with TestClient(TestServer(app)) as client:
+        feed = await client.get("/feed.atom", headers={"Host": "evil.example"})
+        body = (await feed.read()).decode()
+    assert '<link rel="self" href="https://status.example.com/feed.atom"' in body
+    assert "evil.example" not in body
