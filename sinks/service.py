@@ -46,6 +46,8 @@ def build_consumer(settings: Settings, bootstrap: str) -> AIOKafkaConsumer:
         auto_offset_reset="earliest",
         isolation_level="read_committed",
         max_poll_interval_ms=300_000,
+        session_timeout_ms=settings.sink.session_timeout_ms,
+        heartbeat_interval_ms=max(100, settings.sink.session_timeout_ms // 3),
     )
 
 
@@ -72,6 +74,7 @@ async def run_sink(
         specs=specs_by_topic(settings),
         dead_letter_topic=topics.topic(topics.DEAD_LETTER, prefix),
         retry=RetryPolicy(settings.sink.retry_initial_seconds, settings.sink.retry_max_seconds),
+        shutdown_seconds=settings.sink.shutdown_seconds,
     )
     await producer.start()
     try:

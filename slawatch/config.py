@@ -79,6 +79,10 @@ class SinkSettings(_Section):
     batch_max_seconds: float = Field(default=1.0, gt=0)
     retry_initial_seconds: float = Field(default=0.5, gt=0)
     retry_max_seconds: float = Field(default=30.0, gt=0)
+    # How soon the group notices a dead sink and hands its partitions to another
+    # (brokers accept 6000..1800000 ms by default).
+    session_timeout_ms: int = Field(default=10_000, ge=1000)
+    shutdown_seconds: float = Field(default=30.0, gt=0)
 
 
 class RegionSettings(_Section):

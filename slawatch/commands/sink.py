@@ -58,6 +58,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="do not apply pending migrations (fail if tables are missing)",
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus /metrics on this port (slawatch_sink_*: rows written per "
+        "table, batches, flush failures, dead letters, buffered records, paused)",
+    )
+    parser.add_argument(
+        "--metrics-host", default="127.0.0.1", help="address for /metrics (default %(default)s)"
+    )
     parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
     parser.set_defaults(func=_run)
 

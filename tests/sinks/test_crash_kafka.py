@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,24 @@ from tests.sinks.fixtures import create_topics, produce, result_messages, result
 from tests.sinks.test_runner_kafka import wait_committed
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def scrape(port: int) -> dict[str, float]:
+    """The sample lines of a Prometheus /metrics page."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name] = float(value)
+    return samples
 
 
 def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
@@ -56,7 +76,12 @@ async def test_killed_mid_batch_and_restarted_stores_everything_once(
                 "data_dir": str(tmp_path),
                 "kafka": {"bootstrap_servers": kafka_bootstrap, "topic_prefix": topic_prefix},
                 "clickhouse": {"dsn": dsn, "database": "slawatch"},
-                "sink": {"group_id": group, "batch_max_rows": 40, "batch_max_seconds": 0.2},
+                "sink": {
+                    "group_id": group,
+                    "batch_max_rows": 40,
+                    "batch_max_seconds": 0.2,
+                    "session_timeout_ms": 6000,
+                },
             }
         )
     )
@@ -73,11 +98,22 @@ async def test_killed_mid_batch_and_restarted_stores_everything_once(
     # the second batch is in ClickHouse, its offsets are not committed
     assert await wait_committed(kafka_bootstrap, group, topic, 0, timeout_s=0) < len(data)
 
+    first_batch, second_batch = (int((markers / f"written-{n}").read_text()) for n in (1, 2))
+
     log_b = tmp_path / "sink-b.log"
-    second = spawn(["-m", "slawatch", "sink", "--config", str(config)], log_b)
+    port = free_port()
+    second = spawn(
+        ["-m", "slawatch", "sink", "--config", str(config), "--metrics-port", str(port)], log_b
+    )
     try:
-        done = await wait_committed(kafka_bootstrap, group, topic, len(data))
+        done = await wait_committed(kafka_bootstrap, group, topic, len(data), timeout_s=120)
         assert done == len(data), log_b.read_text()
+        metrics = scrape(port)
+        # the restarted sink re-read the second batch, found it stored and skipped it
+        assert metrics['slawatch_sink_rows_written_total{table="probe_results"}'] == (
+            len(data) - first_batch - second_batch
+        )
+        assert metrics["slawatch_sink_duplicate_results_skipped_total"] == second_batch
     finally:
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0, log_b.read_text()
