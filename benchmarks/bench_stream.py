@@ -102,6 +102,34 @@ async def _bare(bootstrap: str, topic: str, count: int, decode: bool) -> float:
     return count / (time.perf_counter() - started)
 
 
+def _in_process(messages: list[tuple[bytes, bytes]]) -> float:
+    """Decode + SiteProcessor alone (no Kafka, no Faust), batches of 5000 as the agent does."""
+    from collections import defaultdict
+
+    from sla.confirmation import ConfirmationConfig
+    from sla.contract import Contract
+    from stream.processor import Calendar, Outputs, SiteProcessor, SiteRecord, new_record
+
+    processor = SiteProcessor(Contract(), lambda site: ConfirmationConfig())
+    records: dict[str, bytes] = {}
+    calendar = Calendar()
+    validate = CheckResult.model_validate_json
+    started = time.perf_counter()
+    for first in range(0, len(messages), 5000):
+        out = Outputs()
+        by_site: dict[str, list[tuple[CheckResult, str, int]]] = defaultdict(list)
+        for offset, (_key, value) in enumerate(messages[first : first + 5000], start=first):
+            result = validate(value)
+            by_site[result.site].append((result, "0", offset))
+        now = datetime.now(UTC)
+        for site, items in by_site.items():
+            raw = records.get(site)
+            record = new_record(site) if raw is None else SiteRecord.from_bytes(raw)
+            processor.process(record, items, now, calendar, out)
+            records[site] = record.to_bytes()
+    return len(messages) / (time.perf_counter() - started)
+
+
 def _worker_rate(args: list[str], count: int, log: Path) -> float:
     """Results/s of a worker subprocess, from its ``processed results=N`` log lines."""
     with log.open("wb") as out:
@@ -141,6 +169,7 @@ def _measure(bootstrap: str, workdir: Path) -> dict[str, Any]:
     produce_rate = asyncio.run(_produce(bootstrap, topic, messages))
     bare = asyncio.run(_bare(bootstrap, topic, len(messages), decode=False))
     decoded = asyncio.run(_bare(bootstrap, topic, len(messages), decode=True))
+    in_process = _in_process(messages)
     noop = _worker_rate(
         [sys.executable, "-m", "benchmarks.faust_noop", bootstrap, topic, "worker"],
         len(messages),
@@ -160,6 +189,7 @@ def _measure(bootstrap: str, workdir: Path) -> dict[str, Any]:
         "producer_results_per_s": round(produce_rate),
         "bare_consumer_results_per_s": round(bare),
         "bare_consumer_with_decode_results_per_s": round(decoded),
+        "processor_in_process_results_per_s": round(in_process),
         "faust_noop_agent_results_per_s": round(noop),
         "stream_results_per_s": round(stream),
         "stream_vs_bare_pct": round(100 * stream / bare, 1),
