@@ -38,6 +38,7 @@ async def _send_words(bootstrap: str, topic: str, words: list[str]) -> None:
         await producer.stop()
 
 
+@pytest.mark.faults  # listed in tests/faults/__init__.py
 @pytest.mark.timeout(240)
 async def test_killed_worker_restores_its_table_from_the_changelog(
     kafka_bootstrap: str, unique_name: Callable[[str], str], tmp_path: Path

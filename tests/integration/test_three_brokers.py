@@ -25,6 +25,7 @@ async def _leader(bootstrap: str, topic: str) -> int:
     return int(partition["leader"])
 
 
+@pytest.mark.faults  # listed in tests/faults/__init__.py
 @pytest.mark.timeout(240)
 async def test_killing_the_leader_loses_no_acknowledged_message(
     three_brokers: LocalKafka, unique_name: Callable[[str], str]

@@ -159,6 +159,7 @@ def start_worker(
     return asyncio.create_subprocess_exec(*argv, stdout=log, stderr=log)  # type: ignore[return-value]
 
 
+@pytest.mark.faults  # listed in tests/faults/__init__.py
 async def test_two_workers_share_sites_and_a_killed_ones_sites_move(
     kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, listener_port: int
 ) -> None:

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.sinks.fixtures import create_topics, produce, result_messages, results, sink_topics
@@ -59,6 +60,7 @@ def wait_for(path: Path, proc: subprocess.Popen[bytes], log: Path, timeout: floa
         time.sleep(0.05)
 
 
+@pytest.mark.faults  # listed in tests/faults/__init__.py
 async def test_killed_mid_batch_and_restarted_stores_everything_once(
     kafka_bootstrap: str, topic_prefix: str, unique_name: Any, tmp_path: Path
 ) -> None:

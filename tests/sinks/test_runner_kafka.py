@@ -10,6 +10,7 @@ import asyncio
 import json
 from typing import Any
 
+import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import REGISTRY
@@ -84,6 +85,7 @@ async def wait_committed(
         await admin.close()
 
 
+@pytest.mark.faults  # listed in tests/faults/__init__.py
 async def test_store_away_then_back_everything_once_memory_bounded(
     kafka_bootstrap: str, topic_prefix: str, store: Any, unique_name: Any
 ) -> None:

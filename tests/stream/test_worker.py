@@ -177,6 +177,7 @@ def _reference_ledger(results: list[Any], month: str) -> dict[str, dict[str, Any
     return _ledger([json.loads(v) for _, v in out.ledger])
 
 
+@pytest.mark.faults  # listed in tests/faults/__init__.py
 async def test_sigkill_and_restart_give_the_same_ledger(
     kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
 ) -> None:
@@ -237,3 +238,45 @@ async def test_sigkill_and_restart_give_the_same_ledger(
         ]
     finally:
         worker.stop()
+
+
+async def test_two_workers_share_the_partitions_and_give_the_same_ledger(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    base = minute_floor()
+    month = months_touching(base, base, "Europe/Brussels")[0]
+    p = topic_prefix
+    checks: list[Any] = []
+    for n in range(6):  # six sites spread over the six partitions (keyed by site)
+        site = f"site-{n}"
+        downs = [30 * n + 60, 30 * n + 90]
+        checks += [result(base, t, site=site) for t in downs]
+        checks += [result(base, t, outcome="up", site=site) for t in (0, 30 * n + 120, 600)]
+    checks.sort(key=lambda c: (c.site, c.started_at))
+    workers = [
+        Worker(kafka_bootstrap, p, tmp_path / f"w{i}", "--idle-flush", "600") for i in (1, 2)
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.wait_ready()
+        await produce(kafka_bootstrap, f"{p}probe-results", results_messages(checks))
+        expected = _reference_ledger(checks, month)
+        assert len(expected) == 6
+
+        def converged(messages: list[dict[str, Any]]) -> bool:
+            latest = _ledger(messages)
+            return all(
+                key in latest and latest[key]["downtime_minutes"] == row["downtime_minutes"]
+                for key, row in expected.items()
+            )
+
+        ledger = _ledger(await read_topic(kafka_bootstrap, f"{p}ledger", converged, 90))
+        for key, row in expected.items():
+            assert ledger[key]["downtime_minutes"] == row["downtime_minutes"] == 1.0
+        logs = [w.log.read_text(errors="replace") for w in workers]
+        assert all("processed results=" in text for text in logs), "both workers took a share"
+    finally:
+        for worker in workers:
+            worker.stop()
