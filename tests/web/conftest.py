@@ -18,9 +18,10 @@ from tests.conftest import fresh_database
 from tests.web import fixtures
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def seeded_clickhouse(clickhouse_dsn: str) -> Iterator[ClickHouseClient]:
-    """A migrated database of this module holding the seeded month (read-only for tests)."""
+    """A migrated database holding the seeded month, shared by the web tests (read-only;
+    a test that changes it restores it)."""
     with fresh_database(clickhouse_dsn, REPO_MIGRATIONS) as client:
         fixtures.seed(client, fixtures.settings().contract)
         yield client
