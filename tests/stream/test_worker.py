@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -275,7 +277,13 @@ async def test_two_workers_share_the_partitions_and_give_the_same_ledger(
         ledger = _ledger(await read_topic(kafka_bootstrap, f"{p}ledger", converged, 90))
         for key, row in expected.items():
             assert ledger[key]["downtime_minutes"] == row["downtime_minutes"] == 1.0
-        logs = [w.log.read_text(errors="replace") for w in workers]
+        # Each worker logs its counters on its next tick (every second): give them a few.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            logs = [w.log.read_text(errors="replace") for w in workers]
+            if all("processed results=" in text for text in logs):
+                break
+            await asyncio.sleep(0.5)
         assert all("processed results=" in text for text in logs), "both workers took a share"
     finally:
         for worker in workers:
