@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sla.calendar import months_touching
+from sla.calendar import month_interval, months_touching
 from sla.confirmation import (
     ConfirmationConfig,
     DetectorState,
@@ -41,6 +41,10 @@ from sla.segmentation import ClosedOutage, ledger_row, reconcile, relevant, segm
 from stream.messages import DeadLetter, LateResult
 
 Pair = tuple[bytes, bytes]
+
+# How long a closed outage stays in a site's state: the current month and the two before
+# it can still be recomputed when maintenance or an exclusion is recorded late.
+STATE_RETENTION = timedelta(days=100)
 
 
 @dataclass
@@ -200,6 +204,7 @@ class SiteProcessor:
                     dirty.add(month)
         self._check_calendar(record, calendar, dirty, out)
         self._emit_ledger(record, calendar, dirty, now, out)
+        self._prune(record)
 
     def tick(self, record: SiteRecord, now: datetime, calendar: Calendar, out: Outputs) -> bool:
         """Flush an idle site's buffer and apply calendar changes; whether anything changed."""
@@ -212,6 +217,26 @@ class SiteProcessor:
         return bool(events) or out.count() > before
 
     # --- internals ---------------------------------------------------------------------
+
+    def _horizon(self, record: SiteRecord) -> datetime | None:
+        """Outages that ended before this instant are forgotten (None: keep everything)."""
+        if record.detector.max_seen is None:
+            return None
+        return from_us(record.detector.max_seen) - STATE_RETENTION
+
+    def _prune(self, record: SiteRecord) -> None:
+        """Forget outages (and their segments) older than the retention: the state stays small."""
+        horizon = self._horizon(record)
+        if horizon is None or not record.closed or record.closed[0].end >= horizon:
+            return
+        keep = [o for o in record.closed if o.end >= horizon]
+        for outage in record.closed[: len(record.closed) - len(keep)]:
+            record.segments.pop(outage.id, None)
+        record.closed = keep
+        first_kept = months_touching(horizon, horizon, self.contract.timezone)[0]
+        record.ledger_versions = {
+            m: v for m, v in record.ledger_versions.items() if m >= first_kept
+        }
 
     def _route(
         self,
@@ -303,6 +328,14 @@ class SiteProcessor:
             return
         site = record.detector.site
         windows, exclusions = calendar.for_site(site)
+        horizon = self._horizon(record)
+        if horizon is not None:
+            # The horizon's month (and those before) may have lost outages: never recompute.
+            zone = self.contract.timezone
+            current = months_touching(horizon, horizon, zone)[0]
+            after = month_interval(current, zone).end
+            oldest = months_touching(after, after, zone)[0]
+            dirty = {m for m in dirty if m >= oldest}
         # The version is the processing time in ms (or one more than the last): it grows
         # across restarts and re-computations, so "the latest version wins" holds even when
         # a crash replays a batch.

@@ -145,3 +145,27 @@ def test_invalid_results_give_their_exact_dead_letter_reason(path: Path) -> None
     with pytest.raises(ValidationError) as caught:
         CheckResult.model_validate_json(path.read_bytes().strip())
     assert decode_error(caught.value, "CheckResult") == expected
+
+
+def test_old_outages_are_pruned_and_their_months_never_recomputed(
+    processor: SiteProcessor,
+) -> None:
+    record = new_record("s1")
+    calendar = Calendar()
+    run(processor, record, OUTAGE, calendar)
+    assert len(record.closed) == 1
+    later = BASE + timedelta(days=120)
+    checks = [result(later, t, outcome="up") for t in (0, 30, 90)]
+    out = Outputs()
+    processor.process(
+        record, [(c, "0", 100 + i) for i, c in enumerate(checks)], later, calendar, out
+    )
+    assert record.closed == [] and record.segments == {}
+    # A late window in the forgotten month changes nothing (its outages are gone).
+    calendar.put_maintenance(
+        MaintenanceEvent(id="old", sites="*", start=BASE, end=BASE + timedelta(hours=1),
+                         announced_at=BASE)
+    )  # fmt: skip
+    out = Outputs()
+    processor.tick(record, later, calendar, out)
+    assert [json.loads(v)["month"] for _, v in out.ledger] == []
