@@ -46,6 +46,8 @@ class FlowReport:
     stored_ids: int
     outage_stored: bool
     seconds_to_resume: float  # from the end of the fault to the next published check
+    checks_during_fault: int  # checks made while the fault was being applied
+    seconds_of_fault: float
 
 
 async def create_topics(bootstrap: str, prefix: str, replication: int) -> None:
@@ -78,6 +80,11 @@ def _site(site_id: str, port: int) -> Site:
     )  # fmt: skip
 
 
+async def _stop(event: asyncio.Event, task: asyncio.Task[Any]) -> None:
+    event.set()
+    await asyncio.wait_for(task, 90)
+
+
 async def until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
     """Poll ``condition`` every 0.1 s; fail naming ``what`` after ``timeout_s``."""
     loop = asyncio.get_running_loop()
@@ -105,7 +112,6 @@ async def run_flow(
         bootstrap, prefix, tmp_path / "stream", "--config", str(config),
         "--grace", "1", "--tick", "0.5", "--session-timeout", "6",
     )  # fmt: skip
-    stream.start()
     settings = Settings(
         kafka=KafkaSettings(topic_prefix=prefix, replication_factor=replication),
         sink=SinkSettings(
@@ -114,61 +120,59 @@ async def run_flow(
         ),
     )  # fmt: skip
     stop_sink, stop_probe = asyncio.Event(), asyncio.Event()
-    tasks: list[asyncio.Task[Any]] = []
+    outage_sql = "SELECT count() FROM outages WHERE site = 'flaky'"
 
     def count(sql: str) -> int:
         return int(store.query(sql).result_rows[0][0])
 
-    async with contextlib.AsyncExitStack() as stack:
+    async with contextlib.AsyncExitStack() as stack:  # stops everything, even on failure
         steady = await stack.enter_async_context(raw_tcp_server())
-        flaky_listener = raw_tcp_server()
-        flaky = await flaky_listener.__aenter__()
-        try:
-            await apply_sites(
-                bootstrap,
-                SitesFile(
-                    clients=[Client(id="acme")],
-                    sites=[_site("steady", steady), _site("flaky", flaky)],
-                ),
+        flaky_listener = await stack.enter_async_context(contextlib.AsyncExitStack())
+        flaky = await flaky_listener.enter_async_context(raw_tcp_server())
+        await apply_sites(
+            bootstrap,
+            SitesFile(
+                clients=[Client(id="acme")],
+                sites=[_site("steady", steady), _site("flaky", flaky)],
+            ),
+            sites_topic=topics.topic(topics.SITES, prefix),
+            clients_topic=topics.topic(topics.CLIENTS, prefix),
+            partitions=PARTITIONS,
+            replication_factor=replication,
+        )
+        stream.start()
+        stack.callback(stream.stop)
+        worker = ProbeWorker(
+            WorkerSpec(
+                bootstrap=bootstrap, region="eu", worker_id="eu-1",
+                group_id=f"{prefix}probes-eu",
                 sites_topic=topics.topic(topics.SITES, prefix),
-                clients_topic=topics.topic(topics.CLIENTS, prefix),
-                partitions=PARTITIONS,
-                replication_factor=replication,
-            )
-            worker = ProbeWorker(
-                WorkerSpec(
-                    bootstrap=bootstrap, region="eu", worker_id="eu-1",
-                    group_id=f"{prefix}probes-eu",
-                    sites_topic=topics.topic(topics.SITES, prefix),
-                    results_topic=topics.topic(topics.PROBE_RESULTS, prefix),
-                    dead_letter_topic=topics.topic(topics.DEAD_LETTER, prefix),
-                    partitions=PARTITIONS, replication_factor=replication,
-                ),
-                ProbeSettings(request_timeout_ms=5000, shutdown_flush_s=60),
-            )  # fmt: skip
-            tasks.append(asyncio.create_task(worker.run(stop_probe)))
-            tasks.append(asyncio.create_task(run_sink(settings, bootstrap, store, stop=stop_sink)))
-            await asyncio.to_thread(stream.wait_ready)
-            stats = worker.stats
-            await until(lambda: count("SELECT count() FROM probe_results") >= 4, 60, "first rows")
+                results_topic=topics.topic(topics.PROBE_RESULTS, prefix),
+                dead_letter_topic=topics.topic(topics.DEAD_LETTER, prefix),
+                partitions=PARTITIONS, replication_factor=replication,
+            ),
+            ProbeSettings(request_timeout_ms=5000, shutdown_flush_s=60),
+        )  # fmt: skip
+        sink = asyncio.create_task(run_sink(settings, bootstrap, store, stop=stop_sink))
+        stack.push_async_callback(_stop, stop_sink, sink)
+        probe = asyncio.create_task(worker.run(stop_probe))
+        stack.push_async_callback(_stop, stop_probe, probe)  # before the sink's: LIFO
+        await asyncio.to_thread(stream.wait_ready)
+        stats = worker.stats
+        await until(lambda: count("SELECT count() FROM probe_results") >= 4, 60, "first rows")
 
-            await asyncio.to_thread(fault)
-            loop = asyncio.get_running_loop()
-            after_fault, published_then = loop.time(), stats.published
-            await until(lambda: stats.published > published_then, 60, "publishing resumes")
-            resumed_s = loop.time() - after_fault
+        loop = asyncio.get_running_loop()
+        fault_began, checks_before = loop.time(), stats.checks
+        await asyncio.to_thread(fault)
+        fault_s, checks_during = loop.time() - fault_began, stats.checks - checks_before
+        after_fault, published_then = loop.time(), stats.published
+        await until(lambda: stats.published > published_then, 60, "publishing resumes")
+        resumed_s = loop.time() - after_fault
 
-            await flaky_listener.__aexit__(None, None, None)  # "flaky" goes down now
-            flaky_listener = None
-            outage_sql = "SELECT count() FROM outages WHERE site = 'flaky'"
-            await until(lambda: count(outage_sql) >= 1, 90, "the outage after the fault")
-        finally:
-            if flaky_listener is not None:
-                await flaky_listener.__aexit__(None, None, None)
-            stop_probe.set()
-            if tasks:
-                await asyncio.wait_for(tasks[0], 90)
-            stream.stop()
+        await flaky_listener.aclose()  # "flaky" stops listening: its checks fail from now on
+        await until(lambda: count(outage_sql) >= 1, 90, "the outage after the fault")
+
+        await _stop(stop_probe, probe)  # flushes what it holds: published is final
         # Every result the worker reports as published must reach the store.
         await until(
             lambda: count("SELECT count() FROM probe_results") >= stats.published,
@@ -176,8 +180,6 @@ async def run_flow(
             "every published result stored",
         )
         await asyncio.sleep(1.0)  # a replayed batch would land now
-        stop_sink.set()
-        await asyncio.wait_for(tasks[1], 60)
     return FlowReport(
         checks=stats.checks,
         published=stats.published,
@@ -186,4 +188,6 @@ async def run_flow(
         stored_ids=count("SELECT uniqExact(site, region, scheduled_at) FROM probe_results"),
         outage_stored=count(outage_sql) >= 1,
         seconds_to_resume=resumed_s,
+        checks_during_fault=checks_during,
+        seconds_of_fault=fault_s,
     )

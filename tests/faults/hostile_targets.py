@@ -19,6 +19,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 BLOCK = b"x" * 65536
 sent = {"flood": 0, "huge": 0}
@@ -82,7 +83,7 @@ HANDLERS = {
 }
 
 
-def _guarded(handler):  # type: ignore[no-untyped-def]
+def _guarded(handler: Any) -> Any:
     async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
             await handler(reader, writer)

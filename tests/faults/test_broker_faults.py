@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.timeout(300)]
 
 def assert_nothing_lost(report: FlowReport) -> None:
     """Every check published once, every published result stored exactly once."""
+    print(f"\n{report}")  # the figures (pytest -s)
+    assert report.checks_during_fault > 0, report  # the probes kept checking meanwhile
     assert report.shed == 0, report
     assert report.published == report.checks, report
     assert report.stored == report.stored_ids == report.published, report
