@@ -7,6 +7,8 @@ topic ``alert-engine-state``; on start the engine restores the latest snapshot a
 every input partition to the recorded offset, so a restart neither forgets an open alert
 nor re-fires it. A crash after publishing alerts but before the next snapshot may publish
 them again: alert ids are deterministic, so the store and the notifiers deduplicate them.
+An input record that does not decode (or has no value) is published to ``dead-letter``
+(:mod:`slawatch.dead_letters`, component ``alert-engine``) with the reason, and skipped.
 """
 
 from __future__ import annotations
