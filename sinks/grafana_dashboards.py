@@ -115,7 +115,10 @@ SITE_VARIABLE = query_variable(
     "site", "Site", "SELECT DISTINCT site FROM probe_results_1d ORDER BY site"
 )
 MONTH_VARIABLE = query_variable(
-    "month", "Month", "SELECT DISTINCT month FROM sla_monthly ORDER BY month DESC"
+    "month",
+    "Month",
+    "SELECT DISTINCT formatDateTime(day, '%Y-%m') AS month FROM probe_results_1d "
+    "ORDER BY month DESC",
 )
 
 
@@ -140,7 +143,7 @@ SELECT countIf(state = 'down') AS down FROM site_status FINAL
                 "stat",
                 f"""
 SELECT countIf(NOT met) AS below_target, count() AS sites
-FROM sla_monthly WHERE month = {THIS_MONTH}
+FROM sla_month(month = {THIS_MONTH})
 """,
                 (4, 0, 4, 5),
                 description="Contract month of the time picker's end (Europe/Brussels).",
@@ -158,7 +161,7 @@ SELECT site, state, since FROM site_status FINAL WHERE state != 'up' ORDER BY si
                 "bargauge",
                 f"""
 SELECT site, round(availability_pct, 3) AS availability_pct, target_pct
-FROM sla_monthly WHERE month = {THIS_MONTH}
+FROM sla_month(month = {THIS_MONTH})
 ORDER BY availability_pct ASC LIMIT 50
 """,
                 (0, 5, 12, 12),
@@ -174,7 +177,7 @@ ORDER BY availability_pct ASC LIMIT 50
 SELECT site, round(budget_left_minutes, 1) AS budget_left_minutes,
        round(downtime_minutes, 1) AS downtime_minutes,
        round(maintenance_minutes, 1) AS maintenance_minutes, met
-FROM sla_monthly WHERE month = {THIS_MONTH}
+FROM sla_month(month = {THIS_MONTH})
 ORDER BY budget_left_minutes ASC LIMIT 100
 """,
                 (12, 5, 12, 12),
@@ -242,7 +245,7 @@ SELECT month, round(availability_pct, 4) AS availability_pct, target_pct, met,
        round(maintenance_minutes, 1) AS maintenance_minutes,
        round(excluded_minutes, 1) AS excluded_minutes,
        round(budget_left_minutes, 1) AS budget_left_minutes
-FROM sla_monthly WHERE site = '${{site}}' AND month = {THIS_MONTH}
+FROM sla_month(month = {THIS_MONTH}) WHERE site = '${{site}}'
 """,
                 (16, 7, 8, 8),
             ),
@@ -286,7 +289,7 @@ def monthly_statements() -> dict[str, Any]:
                 "Sites meeting the target",
                 "stat",
                 """
-SELECT countIf(met) AS met, count() AS sites FROM sla_monthly WHERE month = '${month}'
+SELECT countIf(met) AS met, count() AS sites FROM sla_month(month = '${month}')
 """,
                 (0, 0, 6, 5),
             ),
@@ -294,7 +297,7 @@ SELECT countIf(met) AS met, count() AS sites FROM sla_monthly WHERE month = '${m
                 "Lowest availability (%)",
                 "stat",
                 """
-SELECT round(min(availability_pct), 4) AS lowest FROM sla_monthly WHERE month = '${month}'
+SELECT round(min(availability_pct), 4) AS lowest FROM sla_month(month = '${month}')
 """,
                 (6, 0, 6, 5),
                 unit="percent",
@@ -309,7 +312,7 @@ SELECT site, total_minutes, round(maintenance_minutes, 2) AS maintenance_minutes
        round(excluded_minutes, 2) AS excluded_minutes,
        round(availability_pct, 4) AS availability_pct, target_pct, met,
        round(budget_left_minutes, 2) AS budget_left_minutes
-FROM sla_monthly WHERE month = '${month}'
+FROM sla_month(month = '${month}')
 ORDER BY availability_pct ASC, site
 """,
                 (0, 5, 24, 12),
@@ -322,9 +325,8 @@ ORDER BY availability_pct ASC, site
 SELECT m.site AS site, round(m.availability_pct, 4) AS from_segments,
        round(l.availability_pct, 4) AS ledger, l.computed_at AS ledger_computed_at,
        round(abs(coalesce(l.availability_pct, 100) - m.availability_pct), 4) AS difference
-FROM sla_monthly AS m
+FROM sla_month(month = '${month}') AS m
 LEFT JOIN (SELECT * FROM ledger FINAL WHERE month = '${month}') AS l ON l.site = m.site
-WHERE m.month = '${month}'
 ORDER BY difference DESC, site
 """,
                 (0, 17, 24, 9),

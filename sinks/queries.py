@@ -1,7 +1,7 @@
 """Availability from the store, for Python callers (status page, reports, scripts).
 
 Thin wrappers over the views of deploy/clickhouse/migrations with bound parameters:
-``sla_monthly`` for a contract month and ``sla_availability`` for any range. Rows come
+``sla_month`` for a contract month and ``sla_availability`` for any range. Rows come
 back as dicts keyed by column name, timestamps as aware UTC datetimes.
 """
 
@@ -15,8 +15,8 @@ _RANGE = (
     " WHERE {site:Nullable(String)} IS NULL OR site = {site:Nullable(String)} ORDER BY site"
 )
 _MONTH = (
-    "SELECT * FROM sla_monthly WHERE month = {month:String}"
-    " AND ({site:Nullable(String)} IS NULL OR site = {site:Nullable(String)}) ORDER BY site"
+    "SELECT * FROM sla_month(month = {month:String})"
+    " WHERE {site:Nullable(String)} IS NULL OR site = {site:Nullable(String)} ORDER BY site"
 )
 
 
@@ -48,5 +48,5 @@ def availability_between(
 
 
 def monthly_statement(client: Any, month: str, site: str | None = None) -> list[dict[str, Any]]:
-    """Per site: the contract month ``YYYY-MM`` (Europe/Brussels) from ``sla_monthly``."""
+    """Per site: the contract month ``YYYY-MM`` (Europe/Brussels) from ``sla_month``."""
     return _rows(client.query(_MONTH, parameters={"month": month, "site": site}))

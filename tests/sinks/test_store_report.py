@@ -219,8 +219,11 @@ def test_sla_views_equal_the_report(store: Any) -> None:
         f"SELECT site, {', '.join(columns)} FROM sla_availability("
         "range_start = '2026-02-28 23:00:00', range_end = '2026-03-31 22:00:00') ORDER BY site"
     ).result_rows
+    month = store.query(
+        f"SELECT site, {', '.join(columns)} FROM sla_month(month = '2026-03') ORDER BY site"
+    ).result_rows
     expected = [(s["site"], *(s[c] for c in columns)) for s in offline["sites"]]
-    for rows in (monthly, ranged):
+    for rows in (monthly, ranged, month):
         assert [r[0] for r in rows] == [e[0] for e in expected]
         for got, want in zip(rows, expected, strict=True):
             assert got[1:5] == pytest.approx(want[1:5], abs=1e-9)
