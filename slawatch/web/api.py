@@ -29,9 +29,9 @@ def day_json(bar: DayBar) -> Json:
 
 
 def live_json(summary: SiteSummary) -> Json:
-    """The small, often-polled part of a site: state and this month's availability."""
-    ledger = summary.ledger
-    availability = ledger.availability_pct if ledger else None
+    """The small, often-polled part of a site: state and this month's availability so far."""
+    month = summary.month
+    availability = month.availability_pct if month else None
     return {
         "id": summary.site.id,
         "state": summary.state.value,
@@ -39,7 +39,9 @@ def live_json(summary: SiteSummary) -> Json:
         "since": _time(summary.since),
         "availability_pct": availability,
         "availability_text": fmt.pct(availability),
-        "met": ledger.met if ledger else None,
+        "met": month.met if month else None,
+        "met_text": fmt.met(month.met if month else None),
+        "includes_ongoing_outage": bool(month and month.includes_ongoing),
     }
 
 
@@ -52,7 +54,7 @@ def summary_json(summary: SiteSummary, target_pct: float) -> Json:
         "client": summary.site.client,
         "target_pct": target_pct,
         "month": None if ledger is None else ledger.month,
-        "budget_left_minutes": None if ledger is None else ledger.budget_left_minutes,
+        "budget_left_minutes": None if summary.month is None else summary.month.budget_left_minutes,
         "days": [day_json(bar) for bar in summary.days],
     }
 

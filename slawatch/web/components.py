@@ -139,15 +139,16 @@ def day_bars(days: Sequence[DayBar]) -> Html:
 def site_card(summary: SiteSummary, target_pct: float, token: str | None) -> Html:
     """One site on an overview or client page."""
     site = summary.site
-    ledger = summary.ledger
-    availability = ledger.availability_pct if ledger else None
-    met = "" if ledger is None or ledger.met is None else ("met" if ledger.met else "missed")
+    month = summary.month
+    availability = month.availability_pct if month else None
+    met = fmt.met(month.met if month else None)
+    ongoing = month is not None and month.includes_ongoing
     return html(
         """<section class="site" data-site="{id}" aria-labelledby="site-{id}">
 <div class="site-head"><h2 id="site-{id}"><a href="{href}">{name}</a></h2>{badge}</div>
 <p class="figures">This month: <strong data-field="availability">{availability}</strong>
 <span class="target">target {target}</span> <span class="met met-{met}"
-data-field="met">{met}</span></p>
+data-field="met">{met}</span> <span class="ongoing" data-field="ongoing">{ongoing}</span></p>
 {bars}
 </section>""",
         id=site.id,
@@ -157,6 +158,7 @@ data-field="met">{met}</span></p>
         availability=fmt.pct(availability),
         target=fmt.target(target_pct),
         met=met,
+        ongoing="(so far, with the ongoing outage)" if ongoing else "",
         bars=day_bars(summary.days),
     )
 

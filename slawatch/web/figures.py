@@ -8,26 +8,30 @@ minutes that pages and JSON show.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sla.availability import availability_pct as _availability_pct
+from sla.availability import budget_left_seconds, meets_target
 from sla.calendar import BusinessCalendar, month_interval
 from sla.contract import Contract
 from sla.intervals import clip, total_seconds
 from sla.maintenance import MaintenanceKind, classify, notice_business_days
-from sla.model import ExclusionEvent, MaintenanceEvent, Outage, Segment
+from sla.model import ExclusionEvent, LedgerRow, MaintenanceEvent, Outage, Segment
 from sla.segmentation import ClosedOutage, segment, segment_id
 
 Spans = Iterable[tuple[datetime, datetime]]
 
 __all__ = [
+    "LiveMonth",
     "MaintenanceKind",
     "availability_pct",
     "classify_maintenance",
     "clip_minutes",
+    "live_month",
     "month_bounds",
     "month_key",
     "provisional_segments",
@@ -58,6 +62,40 @@ def availability_pct(total_min: float, maintenance_min: float, downtime_min: flo
         Fraction(total_min), Fraction(maintenance_min), Fraction(downtime_min)
     )
     return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class LiveMonth:
+    """The month so far: the ledger's figures with the open outages' downtime added."""
+
+    availability_pct: float | None
+    met: bool | None
+    budget_left_minutes: float | None
+    includes_ongoing: bool
+
+
+def live_month(ledger: LedgerRow | None, ongoing_downtime_min: float) -> LiveMonth | None:
+    """The ledger row's A, met and budget with ``ongoing_downtime_min`` more downtime.
+
+    Computed with :mod:`sla.availability`'s formula, target test and budget; exactly the
+    ledger's own figures when nothing is ongoing.
+    """
+    if ledger is None:
+        return None
+    if ongoing_downtime_min <= 0:
+        return LiveMonth(ledger.availability_pct, ledger.met, ledger.budget_left_minutes, False)
+    total = Fraction(ledger.total_minutes) * 60
+    maintenance = Fraction(ledger.maintenance_minutes) * 60
+    downtime = (Fraction(ledger.downtime_minutes) + Fraction(ongoing_downtime_min)) * 60
+    target = Fraction(ledger.target_pct).limit_denominator(10_000)
+    availability = _availability_pct(total, maintenance, downtime)
+    budget = budget_left_seconds(total, maintenance, downtime, target)
+    return LiveMonth(
+        availability_pct=None if availability is None else float(availability),
+        met=meets_target(availability, target),
+        budget_left_minutes=None if budget is None else float(budget / 60),
+        includes_ongoing=True,
+    )
 
 
 def provisional_segments(

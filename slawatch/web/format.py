@@ -26,6 +26,11 @@ def pct(value: float | None, decimals: int = 3) -> str:
     return f"{truncated:.{decimals}f} %"
 
 
+def met(value: bool | None) -> str:
+    """``met``, ``missed`` or nothing (no figure yet)."""
+    return "" if value is None else ("met" if value else "missed")
+
+
 def target(value: float) -> str:
     """The contract target as written in the contract (99.9 %)."""
     return f"{value:g} %"

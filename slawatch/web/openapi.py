@@ -34,6 +34,12 @@ _SCHEMAS: dict[str, Any] = {
             "availability_pct": _NULLABLE_NUMBER,
             "availability_text": {"type": "string"},
             "met": {"type": ["boolean", "null"]},
+            "met_text": {"enum": ["met", "missed", ""]},
+            "includes_ongoing_outage": {
+                "type": "boolean",
+                "description": "availability_pct adds the downtime of an outage still open "
+                "(the ledger counts an outage once it closes)",
+            },
         },
     },
     "Day": {

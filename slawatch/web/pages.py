@@ -87,6 +87,14 @@ def _ledger_table(detail: SiteDetail) -> Html:
         ("Target", f"{fmt.target(ledger.target_pct)} ({met})"),
         ("Downtime budget left", fmt.ledger_minutes(ledger.budget_left_minutes)),
     ]
+    month = detail.summary.month
+    if month is not None and month.includes_ongoing:
+        ongoing = detail.summary.ongoing_downtime_minutes
+        rows += [
+            ("Ongoing outage so far (not in the ledger yet)", fmt.ledger_minutes(ongoing)),
+            ("A including it", f"{fmt.pct(month.availability_pct)} ({fmt.met(month.met)})"),
+            ("Budget left including it", fmt.ledger_minutes(month.budget_left_minutes)),
+        ]
     body = join(html('<tr><th scope="row">{k}</th><td>{v}</td></tr>', k=k, v=v) for k, v in rows)
     return html(
         '<table class="ledger"><caption>Ledger for {month} (computed {at})</caption>'

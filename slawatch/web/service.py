@@ -19,10 +19,12 @@ from sla.model import LedgerRow, MaintenanceEvent, Outage, Segment, SiteState
 from slawatch.config import Settings
 from slawatch.web.access import Audience
 from slawatch.web.figures import (
+    LiveMonth,
     MaintenanceKind,
     availability_pct,
     classify_maintenance,
     clip_minutes,
+    live_month,
     month_bounds,
     month_key,
     provisional_segments,
@@ -56,6 +58,8 @@ class SiteSummary:
     since: datetime | None
     ledger: LedgerRow | None
     days: tuple[DayBar, ...]
+    ongoing_downtime_minutes: float = 0.0
+    month: LiveMonth | None = None
 
 
 @dataclass(frozen=True)
@@ -133,13 +137,18 @@ class StatusService:
         return month_key(self.now(), self._zone)
 
     def overview(self, audience: Audience, with_days: bool = True) -> list[SiteSummary]:
-        """The summary of every site of ``audience``."""
+        """The summary of every site of ``audience``.
+
+        The month's figures are the ledger's, plus the downtime of outages still open (the
+        stream writes the ledger when an outage closes), through :func:`live_month`.
+        """
         ids = audience.site_ids
         if not ids:
             return []
         now = self.now()
         states = self._repo.site_states(ids)
         ledger = self._repo.ledger_rows(ids, self.current_month())
+        ongoing = self._ongoing_downtime(ids, now)
         days_by_site: dict[str, tuple[DayBar, ...]] = {}
         if with_days:
             days_by_site = self._day_bars(audience.sites, now)
@@ -153,9 +162,24 @@ class StatusService:
                     since=status.since if status else None,
                     ledger=ledger.get(site.id),
                     days=days_by_site.get(site.id, ()),
+                    ongoing_downtime_minutes=ongoing.get(site.id, 0.0),
+                    month=live_month(ledger.get(site.id), ongoing.get(site.id, 0.0)),
                 )
             )
         return summaries
+
+    def _ongoing_downtime(self, sites: Sequence[str], now: datetime) -> dict[str, float]:
+        """Downtime minutes this month of each site's still-open outages, classified so far."""
+        month_start, _ = month_bounds(now, self._zone)
+        outages = [o for o in self._repo.outages(sites, month_start, now) if o.end is None]
+        if not outages:
+            return {}
+        minutes: dict[str, float] = {}
+        for seg in self._segments_so_far(sites, outages, month_start, now):
+            if seg.label == "downtime" and seg.version == 0:  # provisional: not in the ledger
+                clipped = clip_minutes([(seg.start, seg.end)], month_start, now)
+                minutes[seg.site] = minutes.get(seg.site, 0.0) + clipped
+        return minutes
 
     def site_detail(self, audience: Audience, site: Site) -> SiteDetail:
         """The site page's data for ``site`` (which ``audience`` may see)."""

@@ -12,7 +12,7 @@ One realistic month, pinned at ``NOW`` (2026-11-20 12:00 UTC, contract month 202
 * ``intranet`` (client acme, ``public: false``): only on acme's page with acme's token.
 
 The ledger rows are what :func:`sla.availability.compute_site_month` gives for these events,
-as the stream would have written them.
+as the stream would have written them: without the open outage, which the page adds.
 """
 
 from __future__ import annotations
@@ -180,10 +180,11 @@ REGIONS = ("eu-west", "us-east")
 
 
 def ledger_rows(contract: Contract) -> list[dict[str, Any]]:
-    """Each site's November figures, as the stream computes them (maintenance begun by NOW)."""
+    """Each site's November figures as the stream writes them: closed outages only (an outage
+    enters the ledger when it closes), maintenance begun by NOW."""
     rows = []
     for site in STATES:
-        outages = [(o[3], o[4] or NOW) for o in OUTAGES if o[1] == site]
+        outages = [(o[3], o[4]) for o in OUTAGES if o[1] == site and o[4] is not None]
         windows = [
             (m[2], m[3])
             for m in MAINTENANCE

@@ -27,10 +27,14 @@ async def test_public_sites_show_states_and_month_figures(api: TestClient) -> No
     assert sites["shop"]["availability_pct"] == pytest.approx(43120 / 43140 * 100)
     assert sites["shop"]["availability_text"] == "99.953 %"
     assert sites["shop"]["met"] is True
-    # api: 30 + 60 min of outage, 10 + 10 of them excluded (client's ISP): D = 70.
+    # api: the ledger has 30 min of closed outage, 10 of them excluded (client's ISP): D = 20;
+    # the open outage adds 50 min of downtime so far (its last 10 min are excluded): D = 70.
     assert sites["api"]["availability_pct"] == pytest.approx((43200 - 70) / 43200 * 100)
     assert sites["api"]["availability_text"] == "99.837 %"
     assert sites["api"]["met"] is False
+    assert sites["api"]["includes_ongoing_outage"] is True
+    assert sites["api"]["budget_left_minutes"] == pytest.approx(43.2 - 70)
+    assert sites["shop"]["includes_ongoing_outage"] is False
     assert sites["hostile"]["availability_text"] == "100.000 %"
     assert sites["shop"]["target_pct"] == 99.9
     assert len(sites["shop"]["days"]) == 90
@@ -58,8 +62,10 @@ async def test_site_detail_has_ledger_outages_regions_and_response_times(api: Te
     response = await api.get("/api/v1/sites/api")
     assert response.status == 200
     site = (await response.json())["site"]
-    assert site["ledger"]["downtime_minutes"] == pytest.approx(70)
-    assert site["ledger"]["excluded_minutes"] == pytest.approx(20)
+    assert site["ledger"]["downtime_minutes"] == pytest.approx(20)  # closed outages only
+    assert site["ledger"]["excluded_minutes"] == pytest.approx(10)
+    assert site["ledger"]["met"] is True
+    assert site["met"] is False  # with the ongoing outage so far
     outages = {o["id"]: o for o in site["outages"]}
     assert set(outages) == {"o-api-1", "o-api-2"}
     assert outages["o-api-2"]["end"] is None

@@ -90,6 +90,9 @@ def test_overview_shows_states_and_percentages(page: Page, server: str) -> None:
         expect(card(page, site).locator("[data-field=availability]")).to_have_text(availability)
         expect(card(page, site).locator("[data-field=met]")).to_have_text(met)
         expect(card(page, site).locator("li.bar")).to_have_count(90)
+    ongoing = card(page, "api").locator("[data-field=ongoing]")
+    expect(ongoing).to_have_text("(so far, with the ongoing outage)")
+    expect(card(page, "shop").locator("[data-field=ongoing]")).to_have_text("")
     assert page.locator("section.site").count() == 3  # no private or non-public site
     expect(page.locator("main")).not_to_contain_text("Vault")
     expect(page.locator("main table tbody tr")).to_have_count(3)  # m1, m2, m4
@@ -147,8 +150,12 @@ def test_private_client_page_needs_its_token(page: Page, server: str) -> None:
 def test_site_page_shows_ledger_outages_chart_and_regions(page: Page, server: str) -> None:
     page.goto(server + "/sites/api")
     ledger = page.locator("table.ledger")
-    expect(ledger).to_contain_text("70.0 min")  # D
-    expect(ledger).to_contain_text("99.837 %")
+    expect(ledger).to_contain_text("20.0 min")  # D in the ledger: closed outages
+    ongoing = ledger.locator("tr", has_text="Ongoing outage so far (not in the ledger yet)")
+    expect(ongoing.locator("td")).to_have_text("50.0 min")
+    including = ledger.locator("tr", has_text="A including it")
+    expect(including.locator("td")).to_have_text("99.837 % (missed)")
+    expect(ledger).to_contain_text("99.953 %")  # the ledger's own A
     expect(page.locator("main")).to_contain_text("ongoing")
     expect(page.locator('tr[data-region="eu-west"] [data-field=outcome]')).to_have_text("down")
     screenshot(page, "site-api")

@@ -187,3 +187,29 @@ async def test_cache_does_not_keep_failures() -> None:
     with pytest.raises(RuntimeError):
         await cache.get("k", flaky)
     assert await cache.get("k", flaky) == "ok"
+
+
+def test_live_month_adds_ongoing_downtime_with_the_contract_formula() -> None:
+    from datetime import UTC, datetime
+
+    from sla.availability import compute_site_month
+    from sla.contract import Contract
+    from slawatch.web.figures import live_month
+
+    contract = Contract()
+    closed = [(datetime(2026, 11, 5, 8, tzinfo=UTC), datetime(2026, 11, 5, 8, 30, tzinfo=UTC))]
+    ongoing = (datetime(2026, 11, 20, 11, tzinfo=UTC), datetime(2026, 11, 20, 12, tzinfo=UTC))
+    at = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    row = compute_site_month(contract, "s", "2026-11", closed, [], []).to_ledger_row(1, at)
+    both = compute_site_month(contract, "s", "2026-11", [*closed, ongoing], [], [])
+
+    assert live_month(None, 60.0) is None
+    unchanged = live_month(row, 0.0)
+    assert unchanged is not None and not unchanged.includes_ongoing
+    assert unchanged.availability_pct == row.availability_pct and unchanged.met is True
+
+    live = live_month(row, 60.0)
+    assert live is not None and live.includes_ongoing
+    assert live.availability_pct == pytest.approx(both.availability_float)
+    assert live.met is both.met is False
+    assert live.budget_left_minutes == pytest.approx(both.budget_left_minutes)

@@ -22,6 +22,15 @@
       if (state) { setState(state, site.state, site.state_label); }
       var availability = box.querySelector('[data-field="availability"]');
       if (availability) { availability.textContent = site.availability_text; }
+      var met = box.querySelector('[data-field="met"]');
+      if (met) {
+        met.textContent = site.met_text;
+        met.className = "met met-" + site.met_text;
+      }
+      var ongoing = box.querySelector('[data-field="ongoing"]');
+      if (ongoing) {
+        ongoing.textContent = site.includes_ongoing_outage ? "(so far, with the ongoing outage)" : "";
+      }
     });
     (data.regions || []).forEach(function (region) {
       var row = document.querySelector('[data-region="' + CSS.escape(region.region) + '"]');
