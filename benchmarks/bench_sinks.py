@@ -14,7 +14,9 @@ engine per process; other benchmarks may hold theirs). Figures:
   per-day rollup (10,000 sites × 3 regions × 31 days, the shape the views produce from
   one result every 30 s), ~5 outages per site split into segments (with re-emitted
   versions and tombstones), and maintenance windows for all or some sites;
-  ``sla_availability_week_s`` the same for a week through the parameterised view.
+  ``sla_month_s`` the same through ``sla_month(month = …)``, which reads only that month;
+  both again ``…_with_history_s`` after 5 more months of rollup and segments are added;
+  ``sla_availability_week_s`` a week through the parameterised view.
 
 A month of raw results at that rate is 2.7 billion rows, more than this machine takes in
 a benchmark's time; ``sla_monthly`` does not read raw results (it reads the rollup, the
@@ -36,6 +38,7 @@ from typing import Any
 SITES = 10_000
 REGIONS = ("eu-west", "us-east", "ap-south")
 RAW_HOURS = 1
+HISTORY_MONTHS = 5
 BATCH = 5_000
 SINK_ROWS = 60_000
 MONTH = "2026-01"
@@ -166,6 +169,25 @@ def _month_of_fleet(client: Any) -> dict[str, Any]:
     }
 
 
+def _add_history(client: Any) -> None:
+    """Copy the month's rollup and segments into the HISTORY_MONTHS months before it."""
+    for k in range(1, HISTORY_MONTHS + 1):
+        client.command(f"""
+            INSERT INTO probe_results_1d
+            SELECT site, region, addMonths(day, -{k}), checks, failures, degraded, total_ms_q
+            FROM probe_results_1d WHERE toStartOfMonth(day) = toDate('{MONTH}-01')
+        """)
+        client.command(f"""
+            INSERT INTO segments (id, site, outage_id, label, reason, maintenance_id, start,
+                                  `end`, version, deleted)
+            SELECT concat(id, '|h{k}'), site, outage_id, label, reason, maintenance_id,
+                   addMonths(start, -{k}), addMonths(`end`, -{k}), version, deleted
+            FROM segments
+            WHERE start >= toDateTime64('{MONTH}-01 00:00:00', 3, 'UTC')
+              AND NOT match(id, '\\|h[0-9]+$')
+        """)
+
+
 def _median_seconds(client: Any, sql: str, runs: int = 3) -> tuple[float, int]:
     times, rows = [], 0
     for _ in range(runs):
@@ -189,6 +211,16 @@ def child(path: str) -> dict[str, Any]:
     figures |= _month_of_fleet(client)
     monthly, rows = _median_seconds(client, f"SELECT * FROM sla_monthly WHERE month = '{MONTH}'")
     figures |= {"sla_monthly_s": monthly, "sla_monthly_rows": rows}
+    month, rows = _median_seconds(client, f"SELECT * FROM sla_month(month = '{MONTH}')")
+    figures |= {"sla_month_s": month, "sla_month_rows": rows}
+    _add_history(client)
+    month, _ = _median_seconds(client, f"SELECT * FROM sla_month(month = '{MONTH}')")
+    monthly, _ = _median_seconds(client, f"SELECT * FROM sla_monthly WHERE month = '{MONTH}'")
+    figures |= {
+        "history_months": 1 + HISTORY_MONTHS,
+        "sla_month_with_history_s": month,
+        "sla_monthly_with_history_s": monthly,
+    }
     week, rows = _median_seconds(
         client,
         "SELECT * FROM sla_availability(range_start = '2026-01-05 00:00:00',"
