@@ -385,8 +385,14 @@ class LocalKafka:
         port: int | None = None,
         partitions: int = 6,
         heap: str = "512m",
+        jvm_options: tuple[str, ...] = (),
     ) -> None:
-        """``brokers``/``port`` None: as recorded in ``data_dir``, else 1 broker on free ports."""
+        """``brokers``/``port`` None: as recorded in ``data_dir``, else 1 broker on free ports.
+
+        ``jvm_options`` are added to the broker's ``java`` command, after any in
+        ``$SLAWATCH_KAFKA_JVM_OPTS`` (tests pass ``-XX:TieredStopAtLevel=1``: half the CPU at
+        start-up for a broker that lives seconds, at the cost of peak throughput).
+        """
         if brokers not in (None, 1, 3):
             raise UserError(f"--brokers must be 1 or 3, not {brokers}")
         self.data_dir = data_dir.resolve()
@@ -394,6 +400,7 @@ class LocalKafka:
         self.port = port
         self.partitions = partitions
         self.heap = heap
+        self.jvm_options = (*os.environ.get("SLAWATCH_KAFKA_JVM_OPTS", "").split(), *jvm_options)
         self._children: dict[int, subprocess.Popen[bytes]] = {}
         self.state = self._initial_state()
 
@@ -559,6 +566,7 @@ class LocalKafka:
                     [
                         java,
                         "-Xmx256m",
+                        "-XX:TieredStopAtLevel=1",  # a one-shot tool: JIT work is wasted CPU
                         *self._log4j_opts(node),
                         "-cp",
                         f"{libs}/*",
@@ -598,6 +606,7 @@ class LocalKafka:
             f"-Xmx{heap}",
             "-XX:+ExitOnOutOfMemoryError",
             "-Djava.awt.headless=true",
+            *self.jvm_options,
             f"-Dkafka.logs.dir={node_dir}",
             *self._log4j_opts(node),
             "-cp",

@@ -126,6 +126,9 @@ def test_a_broker_that_does_not_come_up_in_time_shows_its_log(tmp_path: Path) ->
     assert LocalKafka(data).running_pids() == {}
 
 
+QUICK_JVM = "-XX:TieredStopAtLevel=1"  # as the fixtures: less start-up CPU
+
+
 def _slawatch(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "slawatch", "kafka", *args],
@@ -133,6 +136,7 @@ def _slawatch(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=180,
         check=False,
+        env={**os.environ, "SLAWATCH_KAFKA_JVM_OPTS": QUICK_JVM},
     )
 
 
@@ -169,6 +173,7 @@ def test_cli_start_kill_restart_stop_ends_exactly_the_recorded_process(tmp_path:
         pid = state.nodes[0].pid
         assert pid is not None and kafka_local.pid_is_running(pid)
         assert (Path(data) / "node-1" / "server.log").stat().st_size > 0
+        assert QUICK_JVM.encode() in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         asyncio.run(_create_topic(bootstrap, "kept-across-restarts"))
 
         again = _slawatch("start", "--data-dir", data)

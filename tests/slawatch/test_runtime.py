@@ -25,7 +25,10 @@ def test_configured_bootstrap_servers_start_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 @pytest.mark.timeout(240)
-def test_without_bootstrap_servers_a_local_broker_is_started_and_stopped(tmp_path: Path) -> None:
+def test_without_bootstrap_servers_a_local_broker_is_started_and_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLAWATCH_KAFKA_JVM_OPTS", "-XX:TieredStopAtLevel=1")
     settings = load_settings(None, env={"SLAWATCH_DATA_DIR": str(tmp_path)})
     # A broker ran here before, on a port something else holds now: it moves to free ports.
     squatter = socket.socket()
