@@ -31,6 +31,7 @@ class ProbeStats:
         self.publish_retries = 0
         self.skipped_slots = 0
         self.lateness_s: deque[float] = deque(maxlen=samples)  # recent, for percentiles
+        self._children: dict[tuple[int, str], Any] = {}
         self._declare_metrics()
 
     def _declare_metrics(self) -> None:
@@ -59,13 +60,22 @@ class ProbeStats:
 
     def checked(self, result: CheckResult, lateness_s: float) -> None:
         """Count one completed check."""
-        self.outcomes[result.outcome.value] += 1
-        self._checks.labels(result.outcome.value).inc()
+        outcome = result.outcome.value
+        self.outcomes[outcome] += 1
+        self._child(self._checks, outcome).inc()
         if result.error_kind:
             self.errors[result.error_kind] += 1
-            self._errors.labels(result.error_kind).inc()
+            self._child(self._errors, result.error_kind).inc()
         self.lateness_s.append(lateness_s)
         self._lateness.observe(max(lateness_s, 0.0))
+
+    def _child(self, metric: Counter, label: str) -> Any:
+        """The labelled child, cached: ``labels()`` costs a lock and a lookup per check."""
+        key = (id(metric), label)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(label)
+        return child
 
     def skipped(self, slots: int) -> None:
         """Slots a site missed because its previous check (or the buffer) held it up."""
