@@ -80,8 +80,8 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
-async def _bare_loop(url: str) -> float:
-    """Requests/s of back-to-back GETs with fresh connections."""
+async def _bare_loop(url: str) -> tuple[float, float]:
+    """Requests/s of back-to-back GETs with fresh connections, and CPU µs per request."""
     connector = aiohttp.TCPConnector(force_close=True, limit=0)
     count = 0
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -94,9 +94,10 @@ async def _bare_loop(url: str) -> float:
                     await response.read()
                 count += 1
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
-        return count / (time.perf_counter() - started)
+        cpu_us = (time.process_time() - cpu_started) * 1e6 / max(count, 1)
+        return count / (time.perf_counter() - started), cpu_us
 
 
 async def _drain_encoding(buffer: asyncio.Queue[CheckResult], stats: ProbeStats) -> None:
@@ -136,9 +137,9 @@ async def _worker_run(url: str, sites_count: int, bootstrap: str | None) -> dict
     await asyncio.sleep(WARMUP_SECONDS)
     checks0, skipped0 = stats.checks, stats.skipped_slots
     stats.lateness_s.clear()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     await asyncio.sleep(MEASURE_SECONDS)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     checks, skipped = stats.checks - checks0, stats.skipped_slots - skipped0
     p50, p99 = stats.lateness_percentile(50), stats.lateness_percentile(99)
     errors = dict(stats.errors)
@@ -152,6 +153,7 @@ async def _worker_run(url: str, sites_count: int, bootstrap: str | None) -> dict
     return {
         "offered_checks_per_s": sites_count,
         "checks_per_s": round(checks / elapsed, 1),
+        "cpu_us_per_check": round(cpu_s * 1e6 / max(checks, 1)),
         "skipped_slots_per_s": round(skipped / elapsed, 1),
         "lateness_p50_ms": None if p50 is None else round(p50 * 1000, 1),
         "lateness_p99_ms": None if p99 is None else round(p99 * 1000, 1),
@@ -166,11 +168,11 @@ async def _main(bootstrap: str | None) -> dict[str, Any]:
         await asyncio.sleep(0.5)
         # The machine is shared: bare-loop segments are interleaved with the worker runs and
         # each worker run is compared with the bare segment just before it.
-        bare_before_full = await _bare_loop(url)
+        bare_before_full, cpu_full = await _bare_loop(url)
         full = await _worker_run(url, round(bare_before_full), bootstrap)
-        bare_before_aim = await _bare_loop(url)
+        bare_before_aim, cpu_aim = await _bare_loop(url)
         aim = await _worker_run(url, round(0.8 * bare_before_aim), bootstrap)
-        bare_after = await _bare_loop(url)
+        bare_after, cpu_after = await _bare_loop(url)
     finally:
         _stop(server)
     bare = sorted([bare_before_full, bare_before_aim, bare_after])
@@ -180,6 +182,8 @@ async def _main(bootstrap: str | None) -> dict[str, Any]:
         "sink": "kafka (idempotent, acks=all)" if bootstrap else "json-encode only (no broker)",
         "bare_loop_requests_per_s": [round(b, 1) for b in bare],
         "bare_loop_concurrency": CONCURRENCY,
+        # CPU time of this process per request/check: comparable even on a loaded machine
+        "bare_loop_cpu_us_per_request": sorted(round(c) for c in (cpu_full, cpu_aim, cpu_after)),
         "worker_at_bare_rate": full,
         "worker_at_80pct_of_bare_rate": aim,
         "worker_vs_bare_pct": round(100 * full["checks_per_s"] / bare_before_full, 1),
