@@ -175,7 +175,8 @@ class StatusService:
         if not outages:
             return {}
         minutes: dict[str, float] = {}
-        for seg in self._segments_so_far(sites, outages, month_start, now):
+        down_sites = sorted({o.site for o in outages})
+        for seg in self._segments_so_far(down_sites, outages, month_start, now):
             if seg.label == "downtime" and seg.version == 0:  # provisional: not in the ledger
                 clipped = clip_minutes([(seg.start, seg.end)], month_start, now)
                 minutes[seg.site] = minutes.get(seg.site, 0.0) + clipped
