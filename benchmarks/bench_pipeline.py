@@ -83,6 +83,7 @@ def run_once(options: dict[str, str]) -> dict[str, Any]:
         if done.returncode != 0:
             raise RuntimeError(f"pipeline run {options} failed (exit {done.returncode})")
         figures: dict[str, Any] = json.loads(out.read_text())
+        print(markdown_table([figures]), file=sys.stderr, flush=True)
         return figures
 
 

@@ -159,8 +159,9 @@ class PipelineRun:
 
     # -------------------------------------------------------------- components
 
-    def _pids(self, broker_pids: list[int]) -> dict[str, int]:
+    def _pids(self, broker_pids: list[int], target_pid: int) -> dict[str, int]:
         pids = {name: p.pid for name, p in self.children.procs.items()}
+        pids["target server"] = target_pid
         pids["bench process: sink + alert engine + embedded ClickHouse"] = os.getpid()
         for i, pid in enumerate(broker_pids):
             pids[f"kafka broker {i + 1} (JVM)"] = pid
@@ -245,7 +246,7 @@ class PipelineRun:
         try:
             self._start_probes(config, bootstrap)
             self.marks["probes_started"] = time.time()
-            pids = self._pids(broker_pids)
+            pids = self._pids(broker_pids, targets.pid)
             down_sites, down_at = await self._measure(sampler, watcher, targets, pids, tasks)
             published = await self._drain(sampler, tasks)
             self.usage_end.update(
