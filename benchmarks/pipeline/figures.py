@@ -78,6 +78,12 @@ def _pair(figures: Mapping[str, Any], first: str, second: str) -> str:
     return f"{_cell(figures[first])} / {_cell(figures[second])}"
 
 
+def _process_cell(proc: Mapping[str, Any]) -> str:
+    cpu = "–" if proc.get("cpu_pct") is None else f"{proc['cpu_pct']:.0f} %"
+    per_result = proc.get("cpu_ms_per_result")
+    return f"{proc['peak_rss_mib']:.0f} MiB, {cpu}, {_cell(per_result)}"
+
+
 def markdown_table(runs: Sequence[Mapping[str, Any]]) -> str:
     """A README-ready table, one column per run (each a :func:`run` result)."""
     rows: list[tuple[str, Callable[[Mapping[str, Any]], Any]]] = [
@@ -105,8 +111,6 @@ def markdown_table(runs: Sequence[Mapping[str, Any]]) -> str:
         cells = []
         for r in runs:
             proc = r["processes"].get(name)
-            cells.append(
-                "–" if proc is None else f"{proc['peak_rss_mib']:.0f} MiB, {proc['cpu_pct']:.0f} %"
-            )
-        lines.append(f"| peak RSS, CPU: {name} | " + " | ".join(cells) + " |")
+            cells.append("–" if proc is None else _process_cell(proc))
+        lines.append(f"| {name}: peak RSS, CPU share, CPU ms/result | " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -368,26 +368,45 @@ class PipelineRun:
                 "published_total": published,
                 "sink_drain_s": round(marks["drained"] - end, 1),
             },
-            "processes": self._process_figures(),
+            "processes": self._process_figures(rates),
             "setup": {
                 "config_load_s": round(marks["config_load_s"], 2),
                 "sites_publish_s": round(marks["sites_publish_s"], 2),
             },
         }
 
-    def _process_figures(self) -> dict[str, dict[str, float]]:
+    def _process_figures(self, rates: dict[str, float | None]) -> dict[str, dict[str, Any]]:
+        """Peak RSS; CPU share over the window and CPU ms per result the component handled.
+
+        CPU per result does not depend on how much CPU a shared machine granted, so
+        ``1000 / cpu_ms_per_result`` estimates what one free core would sustain.
+        """
         seconds = self.marks["window_end"] - self.marks["window_start"]
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         for name, last in self.usage_end.items():
             first = self.usage_start.get(name)
             if last is None:
                 continue
             busy = (last.cpu_s - first.cpu_s) if first is not None else None
+            rate = rates.get(_results_basis(name))
+            per_result = None
+            if busy is not None and rate:
+                per_result = round(1000 * busy / (rate * seconds), 2)
             out[name] = {
                 "peak_rss_mib": round(last.peak_rss_mib, 1),
                 "cpu_pct": None if busy is None else round(100 * busy / seconds, 1),
+                "cpu_ms_per_result": per_result,
             }
-        return out  # type: ignore[return-value]
+        return out
+
+
+def _results_basis(component: str) -> str:
+    """Which stage's results a component's CPU is divided by."""
+    if component.startswith("stream"):
+        return "stream"
+    if component.startswith("bench process"):
+        return "sink"
+    return "published"  # probes, target server, broker: every published result
 
 
 def _count_rows(store: Any) -> int:

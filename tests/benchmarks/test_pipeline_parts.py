@@ -157,11 +157,14 @@ def test_markdown_table_has_a_column_per_run_and_a_row_per_process() -> None:
         "latency_alert": {"sites_down": 20, "sites_seen": 19, "p50_s": 75.9, "p95_s": None},
         "outages_opened_for_other_sites": 0,
         "store": {"probe_results_rows": 30000, "published_total": 30000},
-        "processes": {"stream worker": {"peak_rss_mib": 80.4, "cpu_pct": 12.0}},
+        "processes": {
+            "stream worker": {"peak_rss_mib": 80.4, "cpu_pct": 12.0, "cpu_ms_per_result": 1.04},
+        },
     }  # fmt: skip
     table = markdown_table([run, run]).splitlines()
     assert table[0] == "| | run 1 | run 2 |"
     assert "| sites × regions | 1,000 × 3 | 1,000 × 3 |" in table
     assert "| down → `alerts` p50 / p95 (s) | 75.9 / – | 75.9 / – |" in table
     assert "| rows stored / published | 30,000 / 30,000 | 30,000 / 30,000 |" in table
-    assert table[-1] == "| peak RSS, CPU: stream worker | 80 MiB, 12 % | 80 MiB, 12 % |"
+    cells = "80 MiB, 12 %, 1.0"
+    assert table[-1] == f"| stream worker: peak RSS, CPU share, CPU ms/result | {cells} | {cells} |"
