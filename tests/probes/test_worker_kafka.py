@@ -125,7 +125,7 @@ async def test_worker_checks_its_sites_and_publishes_results(
                 "acme",
                 True,
             )
-            assert 0 <= (r.started_at - r.scheduled_at).total_seconds() < 0.5
+            assert 0 <= (r.started_at - r.scheduled_at).total_seconds() < 1.0  # in its slot
     stats = worker.stats.snapshot()
     assert stats["shed"] == 0
     assert stats["published"] == stats["checks"] >= len(results)
