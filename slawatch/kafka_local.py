@@ -348,6 +348,36 @@ async def _broker_ids(bootstrap: str, timeout_s: float) -> set[int]:
         await client.close()
 
 
+async def _find_group_coordinator(bootstrap: str, timeout_s: float) -> bool:
+    from aiokafka.client import AIOKafkaClient, CoordinationType
+    from aiokafka.structs import TopicPartition as _TopicPartition
+
+    client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout_s)
+        lookup = client.coordinator_lookup(CoordinationType.GROUP, "slawatch-readiness")
+        await asyncio.wait_for(lookup, timeout_s)
+        metadata = await asyncio.wait_for(client.fetch_all_metadata(), timeout_s)
+        partitions = metadata.partitions_for_topic("__consumer_offsets") or set()
+        leaders = [metadata.leader_for_partition(_TopicPartition("__consumer_offsets", p))
+                   for p in partitions]  # fmt: skip
+        return bool(partitions) and all(leader is not None and leader >= 0 for leader in leaders)
+    finally:
+        await client.close()
+
+
+def group_coordinator_ready(bootstrap: str, timeout_s: float = 5.0) -> bool:
+    """True once consumer groups can be coordinated (``__consumer_offsets`` exists and leads).
+
+    The first lookup makes the broker create ``__consumer_offsets``; until its partitions have
+    leaders every consumer group start logs GroupCoordinatorNotAvailable and retries.
+    """
+    try:
+        return _run_coroutine(_find_group_coordinator(bootstrap, timeout_s))
+    except Exception:  # any Kafka error here means "not yet"
+        return False
+
+
 def accepts_connections(bootstrap: str, timeout_s: float = 1.0) -> bool:
     """True when at least one ``host:port`` of ``bootstrap`` accepts a TCP connection."""
     for address in bootstrap.split(","):
@@ -481,14 +511,14 @@ class LocalKafka:
         self._assign_ports(self.state.nodes, None)
 
     def wait_ready(self, node_ids: set[int], timeout_s: float) -> None:
-        """Block until a metadata request lists every node in ``node_ids``."""
+        """Block until a metadata request lists every node and a group coordinator answers."""
         deadline = time.monotonic() + timeout_s
         seen: set[int] = set()
         while True:
             self._raise_if_exited(node_ids)
             with contextlib.suppress(Exception):
                 seen = metadata_broker_ids(self.bootstrap_servers, timeout_s=3.0)
-                if node_ids <= seen:
+                if node_ids <= seen and group_coordinator_ready(self.bootstrap_servers, 3.0):
                     return
             if time.monotonic() > deadline:
                 raise UserError(
