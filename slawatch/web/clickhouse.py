@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from clickhouse_connect.driver.client import Client as ClickHouseClient
@@ -32,9 +32,16 @@ SELECT site, argMax(state, version), argMax(since, version), max(version)
 FROM site_status WHERE site IN {sites:Array(String)} GROUP BY site
 """
 
-_FIRST_CHECKS = """
+# First the day (the daily rollup: a few rows per site), then, only for sites whose first
+# day is recent, the minute: the per-minute rollup is never scanned over its whole TTL.
+_FIRST_DAYS = """
+SELECT site, min(day) FROM probe_results_1d
+WHERE site IN {sites:Array(String)} AND day >= {since:Date} GROUP BY site
+"""
+
+_FIRST_MINUTES = """
 SELECT site, min(minute) FROM probe_results_1m
-WHERE site IN {sites:Array(String)} GROUP BY site
+WHERE site IN {sites:Array(String)} AND minute >= {since:DateTime64(3, 'UTC')} GROUP BY site
 """
 
 _REGION_CHECKS = """
@@ -140,9 +147,18 @@ class ClickHouseStatusRepository:
             for site, state, since, version in rows
         }
 
-    def first_checks(self, sites: Collection[str]) -> dict[str, datetime]:
+    def first_checks(self, sites: Collection[str], since: datetime) -> dict[str, datetime]:
         """See :meth:`StatusRepository.first_checks`."""
-        return {site: _utc(first) for site, first in self._rows(_FIRST_CHECKS, sites=list(sites))}
+        since_day = since.astimezone(UTC).date() - timedelta(days=1)
+        rows = self._rows(_FIRST_DAYS, sites=list(sites), since=since_day)
+        days: dict[str, date] = {site: day for site, day in rows}
+        result = {site: since for site, day in days.items() if day <= since_day}
+        recent = [site for site, day in days.items() if day > since_day]
+        if recent:
+            start = datetime.combine(min(days[s] for s in recent), time(), UTC)
+            minutes = self._rows(_FIRST_MINUTES, sites=recent, since=start)
+            result.update({site: max(_utc(first), since) for site, first in minutes})
+        return result
 
     def region_checks(self, sites: Collection[str], since: datetime) -> list[RegionCheck]:
         """See :meth:`StatusRepository.region_checks`."""

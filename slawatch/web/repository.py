@@ -55,8 +55,11 @@ class StatusRepository(Protocol):
         """The current state of each of ``sites`` that has one (latest version wins)."""
         ...
 
-    def first_checks(self, sites: Collection[str]) -> dict[str, datetime]:
-        """When each of ``sites`` was first checked (days before that have no data)."""
+    def first_checks(self, sites: Collection[str], since: datetime) -> dict[str, datetime]:
+        """When each of ``sites`` was first checked, or ``since`` if it was checked before.
+
+        Sites never checked since ``since`` are absent (their days have no data).
+        """
         ...
 
     def region_checks(self, sites: Collection[str], since: datetime) -> list[RegionCheck]:

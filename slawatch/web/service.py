@@ -263,7 +263,7 @@ class StatusService:
         outages = self._repo.outages(ids, start, now)
         segments = self._segments_so_far(ids, outages, start, now)
         windows = [w for w in self._repo.maintenance(start) if not w.cancelled]
-        first = self._repo.first_checks(ids)
+        first = self._repo.first_checks(ids, start)
         bars = {}
         for site_id in ids:
             own = [s for s in segments if s.site == site_id]

@@ -177,6 +177,7 @@ STATES = {
 }
 
 REGIONS = ("eu-west", "us-east")
+INTRANET_FIRST_CHECK = t("2026-11-18 08:00")  # added to monitoring two days ago
 
 
 def ledger_rows(contract: Contract) -> list[dict[str, Any]]:
@@ -218,9 +219,13 @@ def _insert(client: ClickHouseClient, table: str, rows: list[dict[str, Any]]) ->
 
 
 def probe_rows() -> Iterator[dict[str, Any]]:
-    """Checks every 5 minutes over the last 3 hours, plus one 100 days ago per site."""
+    """Checks every 5 minutes over the last 3 hours; one a day for 100 days before that,
+    except ``intranet``, first checked at ``INTRANET_FIRST_CHECK``."""
     for site in STATES:
-        yield _probe(site, "eu-west", NOW - timedelta(days=100), "up", 150.0)
+        for day in range(1, 101):
+            at = NOW - timedelta(days=day, hours=4)
+            if site != "intranet" or at >= INTRANET_FIRST_CHECK:
+                yield _probe(site, "eu-west", at, "up", 150.0)
     for site in ("shop", "api", "vault"):
         for index, region in enumerate(REGIONS):
             for step in range(36):

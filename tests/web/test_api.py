@@ -58,6 +58,28 @@ async def test_day_bars_count_downtime_and_maintenance_per_contract_day(api: Tes
     assert api_days["2026-11-20"]["availability_pct"] == pytest.approx(730 / 780 * 100)
 
 
+async def test_days_before_a_sites_first_check_have_no_data(api: TestClient) -> None:
+    body = await (await api.get("/api/v1/clients/acme", params={"token": ACME_TOKEN})).json()
+    days = {d["date"]: d for d in next(s for s in body["sites"] if s["id"] == "intranet")["days"]}
+    assert days["2026-11-17"]["availability_pct"] is None
+    assert days["2026-11-18"]["availability_pct"] == 100  # from 08:00, its first check
+    assert days["2026-08-23"]["availability_pct"] is None  # the first of the 90 days
+    shop = {d["date"]: d for d in next(s for s in body["sites"] if s["id"] == "shop")["days"]}
+    assert shop["2026-08-23"]["availability_pct"] == 100  # checked long before the window
+
+
+def test_first_checks_reads_the_minute_only_for_new_sites(seeded_clickhouse: object) -> None:
+    from datetime import UTC, datetime
+
+    from slawatch.web.clickhouse import ClickHouseStatusRepository
+    from tests.web.fixtures import INTRANET_FIRST_CHECK
+
+    repo = ClickHouseStatusRepository(seeded_clickhouse)  # type: ignore[arg-type]
+    since = datetime(2026, 8, 22, 22, tzinfo=UTC)
+    first = repo.first_checks(["shop", "intranet", "nothing-here"], since)
+    assert first == {"shop": since, "intranet": INTRANET_FIRST_CHECK}
+
+
 async def test_site_detail_has_ledger_outages_regions_and_response_times(api: TestClient) -> None:
     response = await api.get("/api/v1/sites/api")
     assert response.status == 200
