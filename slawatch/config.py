@@ -93,6 +93,16 @@ class RegionSettings(_Section):
     reference_interval_s: float = Field(default=30.0, ge=1.0)  # how often they are checked
 
 
+class StreamWorkerSettings(_Section):
+    """``slawatch stream``: event-time grace, batching and group timing (CLI flags override)."""
+
+    grace_s: float = Field(default=60.0, ge=0)  # results may arrive this late across regions
+    idle_flush_s: float | None = Field(default=None, gt=0)  # None: the grace
+    batch_size: int = Field(default=5000, ge=1)
+    tick_s: float = Field(default=1.0, gt=0)
+    session_timeout_s: float = Field(default=10.0, gt=0)
+
+
 class RunSettings(_Section):
     """``slawatch run``: the status page's address, the demo target, the live summary."""
 
@@ -100,7 +110,10 @@ class RunSettings(_Section):
     web_port: int = Field(default=8080, ge=0, le=65535)
     demo_target: bool = False  # serve the bundled demo target (slawatch.example.yaml: true)
     demo_port: int = Field(default=8099, ge=1, le=65535)
-    demo_maintenance: bool = True  # with the demo: announce a short maintenance window
+    demo_maintenance: bool = True  # with the demo: announce a window over its 2nd failure
+    demo_cycle_s: float = Field(default=600.0, gt=0)  # /health fails once per cycle …
+    demo_fail_after_s: float = Field(default=90.0, ge=0)  # … this long into it …
+    demo_fail_for_s: float = Field(default=120.0, gt=0)  # … for this long
     summary_interval_s: float = Field(default=10.0, gt=0)
 
 
@@ -115,6 +128,7 @@ class Settings(_Section):
     notify: NotifySettings = NotifySettings()
     alerting: AlertingSettings = AlertingSettings()
     probes: ProbeSettings = ProbeSettings()
+    stream: StreamWorkerSettings = StreamWorkerSettings()
     run: RunSettings = RunSettings()
     contract: Contract = Contract()
     regions: list[RegionSettings] = Field(default_factory=lambda: [RegionSettings(name="local")])

@@ -33,11 +33,17 @@ from slawatch.supervisor import SupervisedProcess
 
 log = logging.getLogger("slawatch.run")
 
-DEMO_SCHEDULE = FailureSchedule(cycle_s=600, fail_after_s=90, fail_for_s=120)
-# The demo's second failure (690-810 s after start) falls inside this maintenance window,
-# so a new user sees both a downtime segment and a maintenance segment.
-DEMO_MAINTENANCE_AFTER = timedelta(seconds=660)
-DEMO_MAINTENANCE_FOR = timedelta(seconds=180)
+
+def demo_maintenance_window(schedule: FailureSchedule) -> tuple[timedelta, timedelta]:
+    """(start, end) after the demo's start of the window announced over its second failure.
+
+    The first failure is downtime and the second falls inside this window, so a new user
+    sees a downtime segment and a maintenance segment (defaults: 11 to 14 minutes in).
+    """
+    margin = min(30.0, schedule.fail_after_s / 2)
+    start = schedule.cycle_s + schedule.fail_after_s - margin
+    end = schedule.cycle_s + schedule.fail_after_s + schedule.fail_for_s + margin
+    return timedelta(seconds=start), timedelta(seconds=end)
 
 
 @dataclass
@@ -243,30 +249,32 @@ class Pipeline:
 
     async def _demo(self) -> None:
         run = self.settings.run
-        runner = await serve_demo("127.0.0.1", run.demo_port, DEMO_SCHEDULE)
+        schedule = FailureSchedule(run.demo_cycle_s, run.demo_fail_after_s, run.demo_fail_for_s)
+        runner = await serve_demo("127.0.0.1", run.demo_port, schedule)
         started = datetime.now(UTC)
         self.say(
             f"demo target on http://127.0.0.1:{run.demo_port}: /health fails "
-            f"{DEMO_SCHEDULE.fail_after_s:.0f}-"
-            f"{DEMO_SCHEDULE.fail_after_s + DEMO_SCHEDULE.fail_for_s:.0f} s into every "
-            f"{DEMO_SCHEDULE.cycle_s / 60:.0f} minutes"
+            f"{schedule.fail_after_s:.0f}-{schedule.fail_after_s + schedule.fail_for_s:.0f} s "
+            f"into every {schedule.cycle_s:.0f} s"
         )
         try:
             if run.demo_maintenance:
-                await self._announce_demo_maintenance(started)
+                await self._announce_demo_maintenance(started, schedule)
             await self.stop.wait()
         finally:
             await runner.cleanup()
 
-    async def _announce_demo_maintenance(self, started: datetime) -> None:
+    async def _announce_demo_maintenance(
+        self, started: datetime, schedule: FailureSchedule
+    ) -> None:
         from stream.calendar_io import ensure_calendar_topic, publish
 
-        start = started + DEMO_MAINTENANCE_AFTER
+        after, until = demo_maintenance_window(schedule)
         window = MaintenanceEvent(
             id=f"demo-{started:%Y%m%dT%H%M%S}",
             sites=[s.id for s in self.settings.sites],
-            start=start,
-            end=start + DEMO_MAINTENANCE_FOR,
+            start=started + after,
+            end=started + until,
             announced_at=started,
             title="Demo: database upgrade",
             impact="the demo health endpoint may fail",
@@ -285,8 +293,17 @@ class Pipeline:
         """Publish the sites, start every component, run until ``stop`` is set."""
         from probes.site_topic import apply_sites
         from probes.sites_file import SitesFile
+        from slawatch.kafka_admin import ensure_topics
 
         prefix = self.settings.kafka.topic_prefix
+        kafka = self.settings.kafka
+        # Every shared topic exists (with its policy) before any component starts.
+        await ensure_topics(
+            self.bootstrap,
+            topics.pipeline_topics(prefix),
+            kafka.partitions,
+            kafka.replication_factor,
+        )
         sites, _ = await apply_sites(
             self.bootstrap,
             SitesFile(sites=self.settings.sites, clients=self.settings.clients),

@@ -67,7 +67,7 @@ class Summary:
         lag = ", ".join(f"{k} {'?' if v is None else v}" for k, v in self.lag.items())
         worst = [s for s in self.sites if s.availability_pct is not None]
         worst.sort(key=lambda s: s.availability_pct or 0.0)
-        avail = "; ".join(f"{s.site} {s.availability_pct:.3f} %" for s in worst[:3]) or "n/a"
+        avail = "; ".join(f"{s.site} {s.availability_pct:.4f} %" for s in worst[:3]) or "n/a"
         return (
             f"sites {len(self.sites)}: {counts or 'none yet'} | results {self.results_per_s:.1f}/s"
             f" | lag {lag or 'n/a'} | {self.month}: {avail}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from sla.calendar import parse_month
 from sla.contract import Contract
@@ -56,10 +57,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     report.add_argument(
         "--contract",
         type=Path,
-        required=True,
         metavar="FILE",
         help="contract YAML (timezone, target_pct, business_hours, holidays, "
-        "notice_business_days); an empty file means the defaults",
+        "notice_business_days); an empty file means the defaults. Required with --events; "
+        "without --events the configuration's contract: section is used",
     )
     report.add_argument(
         "--events",
@@ -101,12 +102,12 @@ def run_report(args: argparse.Namespace) -> int:
         parse_month(args.month)
     except ValueError as exc:
         raise InputError(f"--month: {exc}") from None
-    contract = load_contract(args.contract)
     if args.events is None:
-        from slawatch.commands.sink import read_store_events
-
-        events = read_store_events(args.config, args.dsn, args.site)
+        contract, events = _from_store(args)
     else:
+        if args.contract is None:
+            raise InputError("--contract: required with --events")
+        contract = load_contract(args.contract)
         events = load_events(args.events)
     report = build_report(contract, events, args.month, site=args.site)
     if args.site is not None and not report.sites:
@@ -118,6 +119,33 @@ def run_report(args: argparse.Namespace) -> int:
         )
     print(render_json(report) if args.format == "json" else render_text(report))
     return 0
+
+
+def _from_store(args: argparse.Namespace) -> tuple[Contract, list[Event]]:
+    """The contract and the stored events; through a live ``slawatch run`` if one holds them.
+
+    With the embedded ClickHouse, a running ``slawatch run`` holds the store: its local admin
+    API (found through ``<data_dir>/run.json``) serves the same events the store would.
+    """
+    from slawatch.commands.run import DEFAULT_CONFIG
+    from slawatch.commands.sink import read_store_events
+    from slawatch.config import load_settings, settings_path
+    from slawatch.instance import RunningInstance
+
+    config = settings_path(args.config)
+    if config is None and DEFAULT_CONFIG.exists():
+        config = DEFAULT_CONFIG
+    settings = load_settings(config)
+    contract = settings.contract if args.contract is None else load_contract(args.contract)
+    instance = None if args.dsn else RunningInstance.find(settings.data_dir)
+    if instance is None:
+        return contract, read_store_events(config, args.dsn, args.site)
+    query = f"?site={quote(args.site)}" if args.site else ""
+    lines = instance.fetch(f"/events{query}").decode("utf-8").split("\n")
+    try:
+        return contract, parse_events(lines)
+    except InvalidInputError as exc:
+        raise InputError(exc.located(f"slawatch run (pid {instance.pid})")) from None
 
 
 def load_contract(path: Path) -> Contract:

@@ -54,25 +54,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--web-port", type=int, default=None, help="serve Faust's web views on this port (off)"
     )
     parser.add_argument(
-        "--batch-size", type=int, default=5000, help="results per batch (default %(default)s)"
+        "--batch-size", type=int, default=None, help="results per batch (stream.batch_size: 5000)"
     )
     parser.add_argument(
-        "--grace", type=float, default=60.0, help="reordering grace in seconds (default 60)"
+        "--grace", type=float, default=None, help="reordering grace in seconds (stream.grace_s: 60)"
     )
     parser.add_argument(
         "--idle-flush",
         type=float,
         default=None,
-        help="apply a quiet site's buffered results after this many seconds (default: grace)",
+        help="apply a quiet site's buffered results after this many seconds "
+        "(stream.idle_flush_s, default: the grace)",
     )
     parser.add_argument(
-        "--tick", type=float, default=1.0, help="timer interval in seconds (default 1)"
+        "--tick", type=float, default=None, help="timer interval in seconds (stream.tick_s: 1)"
     )
     parser.add_argument(
         "--session-timeout",
         type=float,
-        default=10.0,
-        help="seconds before a dead worker's partitions move to the others (default 10)",
+        default=None,
+        help="seconds before a dead worker's partitions move to the others "
+        "(stream.session_timeout_s: 10)",
     )
     parser.add_argument(
         "--loglevel", default="warning", choices=["debug", "info", "warning", "error"]
@@ -91,12 +93,28 @@ def _run(args: argparse.Namespace) -> int:
             f"no Kafka: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
             "(`slawatch kafka start` runs a local broker)"
         )
+    _fill_from_config(args, settings)
     for name in ("batch_size", "grace", "tick", "session_timeout"):
         if getattr(args, name) <= 0 and not (name == "grace" and args.grace == 0):
             raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be positive")
     if args.idle_flush is not None and args.idle_flush <= 0:
         raise InputError(f"--idle-flush {args.idle_flush}: must be positive")
     return run_worker(build_stream_settings(settings, args, bootstrap), loglevel=args.loglevel)
+
+
+def _fill_from_config(args: argparse.Namespace, settings: Settings) -> None:
+    """Options not given on the command line take the configuration's ``stream:`` values."""
+    configured = settings.stream
+    defaults = {
+        "batch_size": configured.batch_size,
+        "grace": configured.grace_s,
+        "idle_flush": configured.idle_flush_s,
+        "tick": configured.tick_s,
+        "session_timeout": configured.session_timeout_s,
+    }
+    for name, value in defaults.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
 
 
 def build_stream_settings(

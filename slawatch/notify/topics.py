@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+from aiokafka.admin import AIOKafkaAdminClient
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
-
-from slawatch.errors import UserError
+from slawatch.kafka_admin import ensure_topics as ensure_specs
+from slawatch.topics import TopicSpec
 
 DELIVERIES = "deliveries"  # compacted: key = channel|target|notice key
 NOTIFY_DEAD_LETTER = "notify-dead-letter"  # notices that failed max_attempts times
@@ -18,48 +15,12 @@ async def ensure_topics(
     bootstrap: str, names: dict[str, bool], partitions: int, replication: int
 ) -> None:
     """Create each topic of ``names`` (name → compacted?) that does not exist yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        wanted = [
-            NewTopic(
-                name,
-                num_partitions=partitions,
-                replication_factor=replication,
-                topic_configs={"cleanup.policy": "compact"} if compacted else {},
-            )
-            for name, compacted in names.items()
-            if name not in existing
-        ]
-        if wanted:
-            # another notifier may have created one in between
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(wanted)
-        await _wait_for_leaders(admin, list(names))
-    finally:
-        await admin.close()
-
-
-async def _wait_for_leaders(
-    admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30.0
-) -> None:
-    """Return once every partition of ``names`` has a leader (new topics need a moment)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        described = await admin.describe_topics(names)
-        ready = all(
-            entry["error_code"] == 0
-            and entry["partitions"]
-            and all(p["leader"] >= 0 and p["error_code"] == 0 for p in entry["partitions"])
-            for entry in described
-        )
-        if ready:
-            return
-        if loop.time() > deadline:
-            raise UserError(f"Kafka topics {', '.join(names)} have no leader after {timeout_s} s")
-        await asyncio.sleep(0.2)
+    await ensure_specs(
+        bootstrap,
+        {name: TopicSpec(compacted=compacted) for name, compacted in names.items()},
+        partitions,
+        replication,
+    )
 
 
 async def partitions_of(bootstrap: str, names: list[str]) -> dict[str, list[int]]:

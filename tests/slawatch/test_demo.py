@@ -28,3 +28,17 @@ async def test_health_endpoint_follows_the_schedule() -> None:
         now[0] += 5
         assert (await client.get("/health")).status == 200
         assert (await client.get("/slow")).status == 200
+
+
+def test_demo_maintenance_covers_the_second_failure_only() -> None:
+    from datetime import timedelta
+
+    from slawatch.run import demo_maintenance_window
+
+    schedule = FailureSchedule(cycle_s=600, fail_after_s=90, fail_for_s=120)
+    start, end = demo_maintenance_window(schedule)
+    assert (start, end) == (timedelta(seconds=660), timedelta(seconds=840))
+    # the first failure (90-210 s) is outside it, the second (690-810 s) inside it
+    assert end.total_seconds() < schedule.cycle_s + schedule.cycle_s
+    assert start.total_seconds() > schedule.fail_after_s + schedule.fail_for_s
+    assert start.total_seconds() <= 690 and end.total_seconds() >= 810
