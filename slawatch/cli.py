@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -42,6 +43,14 @@ def build_parser() -> argparse.ArgumentParser:
             "ClickHouse keeps the monthly ledger the contract is judged on."
         ),
     )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default=None,
+        help="logs of long-running commands as plain text or one JSON object per line "
+        "(time, level, logger, message); overrides log_format / $SLAWATCH_LOG_FORMAT and "
+        "is passed on to child processes",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -52,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.log_format is not None:
+        # Through the environment: every command's settings and child processes see it.
+        os.environ["SLAWATCH_LOG_FORMAT"] = args.log_format
     try:
         status: int = args.func(args)
     except UserError as exc:

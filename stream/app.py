@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from sla.confirmation import ConfirmationConfig
 from sla.contract import Contract
 from sla.model import CheckResult
 from slawatch import topics
+from stream import metrics
 from stream.calendar_reader import read_calendar
 from stream.messages import DeadLetter, decode_error
 from stream.processor import Calendar, Outputs, SiteProcessor, SiteRecord, new_record
@@ -158,6 +160,7 @@ class StreamWorker:
 
     def handle_batch(self, events: Any, now: datetime) -> None:
         """Decode, group by site, process each site once, write state, produce outputs."""
+        started = time.perf_counter()
         out = Outputs()
         by_site: dict[str, list[tuple[CheckResult, str, int]]] = defaultdict(list)
         partition_of: dict[str, int] = {}
@@ -181,6 +184,10 @@ class StreamWorker:
         self.counters.batches += 1
         self.counters.results += len(events)
         self._produce(out)
+        metrics.BATCHES.inc()
+        metrics.RESULTS.inc(len(events))
+        metrics.BATCH_SIZE.observe(len(events))
+        metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
 
     def _dead_letter(self, message: Any, reason: str, now: datetime) -> tuple[bytes, bytes]:
         value = message.value if isinstance(message.value, bytes) else b""
@@ -256,6 +263,8 @@ class StreamWorker:
         self.counters.dead += len(out.dead)
         self.counters.late += len(out.late)
         self.counters.outages += len(out.outages)
+        metrics.LATE_RESULTS.inc(len(out.late))
+        metrics.count_outages([value for _, value in out.outages])
         self._send(topics.OUTAGES, out.outages)
         self._send(topics.SEGMENTS, out.segments)
         self._send(topics.LEDGER, out.ledger)
@@ -267,11 +276,31 @@ class StreamWorker:
         topic = self.out[base]
         for key, value in pairs:
             topic.send_soon(key=key, value=value)
+        if pairs:
+            metrics.MESSAGES_PRODUCED.labels(base).inc(len(pairs))
+            if base == topics.DEAD_LETTER:
+                metrics.DEAD_LETTERS.inc(len(pairs))
 
 
-def run_worker(settings: StreamSettings, loglevel: str = "info") -> int:
-    """Run the worker in the foreground until SIGTERM/SIGINT; returns the exit status."""
+def run_worker(
+    settings: StreamSettings,
+    loglevel: str = "info",
+    *,
+    log_format: str = "text",
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+    lag_interval_s: float = 5.0,
+) -> int:
+    """Run the worker in the foreground until SIGTERM/SIGINT; returns the exit status.
+
+    With ``metrics_port``, ``/metrics`` is served from a thread (Faust owns the event loop)
+    and a timer refreshes ``slawatch_consumer_lag`` of the worker's consumer group.
+    """
+    from slawatch.observability import refresh_lag, setup_logging, start_metrics_thread
     from stream.topics import ensure_topics
+
+    setup_logging(log_format, loglevel.upper())
+    start_metrics_thread(metrics_host, metrics_port)
 
     partitions = asyncio.run(
         ensure_topics(
@@ -287,7 +316,20 @@ def run_worker(settings: StreamSettings, loglevel: str = "info") -> int:
         settings = _with_partitions(settings, partitions)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     worker = StreamWorker(settings)
-    faust_worker = faust.Worker(worker.app, loglevel=loglevel)
+    if metrics_port is not None:
+        group = worker.app.conf.id  # Faust's consumer group is the application id
+
+        async def lag() -> None:
+            await refresh_lag(settings.bootstrap, [group])
+
+        worker.app.timer(lag_interval_s)(lag)
+    # Logging is set up above (text or JSON); Faust must not replace the handlers, and in
+    # JSON mode its start-up banner and spinner would be the only lines that are not JSON.
+    faust_worker = faust.Worker(
+        worker.app, loglevel=loglevel, override_logging=False, quiet=log_format == "json"
+    )
+    if log_format == "json":
+        faust_worker.spinner = None  # its terminal escapes would precede the first line
     faust_worker.execute_from_commandline()
     return 0
 

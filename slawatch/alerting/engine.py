@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from sla.contract import Contract
 from slawatch import topics
+from slawatch.alerting import metrics
 from slawatch.alerting.evaluator import AlertEvaluator, EngineState, Kind
 from slawatch.alerting.settings import AlertingSettings
 from slawatch.dead_letters import dead_letter_json
@@ -131,13 +132,15 @@ class AlertEngine:
                 self.evaluator.state.offsets[key] = records[-1].offset + 1
             if batch or time.monotonic() - last_tick >= self._settings.tick_seconds:
                 last_tick = time.monotonic()
-                alerts = self.evaluator.tick(now)
+                with metrics.EVALUATION_SECONDS.time():
+                    alerts = self.evaluator.tick(now)
                 for alert in alerts:
                     await producer.send_and_wait(
                         self._alerts_topic,
                         alert.model_dump_json().encode(),
                         key=alert.id.encode(),
                     )
+                    metrics.PUBLISHED.labels(alert.rule, alert.severity, alert.state).inc()
                 self.published += len(alerts)
                 if alerts or time.monotonic() - last_snapshot >= self._settings.snapshot_seconds:
                     await self._snapshot(producer)
@@ -149,14 +152,17 @@ class AlertEngine:
         kind = self._inputs[topic]
         if raw is None:
             self.rejected += 1
+            metrics.INPUTS_REJECTED.labels(kind).inc()
             return f"{kind}: empty record (tombstone): the engine's inputs carry no deletions"
         try:
             self.evaluator.apply(kind, raw, now)
         except ValidationError as exc:
             self.rejected += 1
+            metrics.INPUTS_REJECTED.labels(kind).inc()
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or "(message)"
             return f"{kind}: {field}: {first['msg']}"
+        metrics.INPUTS.labels(kind).inc()
         return None
 
     async def _dead_letter(
@@ -190,6 +196,7 @@ class AlertEngine:
             self.evaluator.state.model_dump_json().encode(),
             key=self._settings.state_key.encode(),
         )
+        metrics.SNAPSHOTS.inc()
 
     async def _restore(self) -> EngineState:
         """The latest snapshot of this engine's key (a fresh state when there is none)."""

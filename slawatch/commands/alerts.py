@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 
 from slawatch.errors import UserError
+from slawatch.observability import add_metrics_arguments
 
 BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
 
@@ -50,13 +51,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
     parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    add_metrics_arguments(
+        parser,
+        "slawatch_alerts_*: alerts published by rule/severity/state, inputs rejected, "
+        "evaluation latency",
+    )
     parser.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
     from slawatch.alerting.engine import AlertEngine
     from slawatch.config import load_settings, settings_path
-    from slawatch.observability import setup_logging
+    from slawatch.observability import setup_logging, start_metrics
 
     settings = load_settings(settings_path(args.config))
     setup_logging(settings.log_format, args.loglevel.upper())
@@ -78,11 +84,16 @@ def _run(args: argparse.Namespace) -> int:
     )
 
     async def serve() -> None:
+        metrics = await start_metrics(args.metrics_host, args.metrics_port)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, engine.stop)
-        await engine.run()
+        try:
+            await engine.run()
+        finally:
+            if metrics is not None:
+                await metrics.cleanup()
 
     asyncio.run(serve())
     return 0

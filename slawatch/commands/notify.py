@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slawatch.errors import UserError
+from slawatch.observability import add_metrics_arguments
 
 if TYPE_CHECKING:
     from slawatch.config import Settings
@@ -53,6 +54,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
     parser.add_argument("--group-id", default=None, help="override notify.group_id")
     parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    add_metrics_arguments(
+        parser,
+        "slawatch_notify_*: notices delivered / retried / dead-lettered by channel; "
+        "slawatch_consumer_lag{group}",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -75,11 +81,31 @@ def _run(args: argparse.Namespace) -> int:
         )
     prefix = settings.kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
     settings = settings.model_copy(update={"notify": notify})
-    asyncio.run(_serve(settings, bootstrap, prefix))
+    asyncio.run(_serve(settings, bootstrap, prefix, args.metrics_host, args.metrics_port))
     return 0
 
 
-async def _serve(settings: Settings, bootstrap: str, prefix: str) -> None:
+async def _serve(
+    settings: Settings, bootstrap: str, prefix: str, metrics_host: str, metrics_port: int | None
+) -> None:
+    from slawatch.observability import lag_monitor, start_metrics
+
+    metrics = await start_metrics(metrics_host, metrics_port)
+    stopped = asyncio.Event()
+    lag = None
+    if metrics is not None:
+        lag = asyncio.create_task(lag_monitor(bootstrap, [settings.notify.group_id], stopped))
+    try:
+        await _notify(settings, bootstrap, prefix)
+    finally:
+        stopped.set()
+        if lag is not None:
+            await lag
+        if metrics is not None:
+            await metrics.cleanup()
+
+
+async def _notify(settings: Settings, bootstrap: str, prefix: str) -> None:
     import aiohttp
 
     from slawatch.notify.assembly import build_channels

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from slawatch.errors import InputError, UserError
+from slawatch.observability import add_metrics_arguments
 
 if TYPE_CHECKING:
     from slawatch.config import Settings
@@ -79,6 +80,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--loglevel", default="warning", choices=["debug", "info", "warning", "error"]
     )
+    add_metrics_arguments(
+        parser,
+        "slawatch_stream_*: results, batches and batch size, processing latency, late "
+        "results, dead letters, outages by state; slawatch_consumer_lag{group}",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -99,7 +105,13 @@ def _run(args: argparse.Namespace) -> int:
             raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be positive")
     if args.idle_flush is not None and args.idle_flush <= 0:
         raise InputError(f"--idle-flush {args.idle_flush}: must be positive")
-    return run_worker(build_stream_settings(settings, args, bootstrap), loglevel=args.loglevel)
+    return run_worker(
+        build_stream_settings(settings, args, bootstrap),
+        loglevel=args.loglevel,
+        log_format=settings.log_format,
+        metrics_host=args.metrics_host,
+        metrics_port=args.metrics_port,
+    )
 
 
 def _fill_from_config(args: argparse.Namespace, settings: Settings) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
@@ -20,6 +21,7 @@ from aiokafka.structs import ConsumerRecord
 
 from slawatch import topics
 from slawatch.dead_letters import quote
+from slawatch.notify import metrics
 from slawatch.notify.channel import Channel, DeliveryFailed
 from slawatch.notify.deliveries import DeliveryLog
 from slawatch.notify.notices import BadNotice, Notice, decode
@@ -108,6 +110,7 @@ class Notifier:
         except BadNotice as exc:
             where = f"{record.topic}[{record.partition}]@{record.offset}"
             log.warning("notifier: skipping %s: %s", where, exc)
+            metrics.BAD_RECORDS.labels(kind).inc()
             await self._dead_letter_record(producer, where, str(exc), record.value)
             return
         for channel in self._channels:
@@ -122,21 +125,27 @@ class Notifier:
         delay = self._settings.retry_initial_seconds
         error = ""
         for attempt in range(1, self._settings.max_attempts + 1):
+            started = time.monotonic()
             try:
                 await channel.send(notice, target, key)
             except DeliveryFailed as exc:
+                metrics.SEND_SECONDS.labels(channel.name).observe(time.monotonic() - started)
                 error = str(exc)
                 log.warning("notifier: %s attempt %d failed: %s", key, attempt, error)
                 if attempt < self._settings.max_attempts:
+                    metrics.RETRIED.labels(channel.name).inc()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self._settings.retry_max_seconds)
                 continue
+            metrics.SEND_SECONDS.labels(channel.name).observe(time.monotonic() - started)
             await self.log.record(producer, key, "delivered", self._clock())
             self.delivered += 1
+            metrics.DELIVERED.labels(channel.name, _kind(notice)).inc()
             return
         await self._dead_letter_record(producer, key, error, _notice_json(notice))
         await self.log.record(producer, key, "dead-lettered", self._clock(), error)
         self.dead_lettered += 1
+        metrics.DEAD_LETTERED.labels(channel.name).inc()
 
     async def _dead_letter_record(
         self, producer: AIOKafkaProducer, key: str, error: str, raw: bytes | None
@@ -158,3 +167,7 @@ def _notice_json(notice: Notice) -> bytes:
     message = notice.alert if notice.alert is not None else notice.maintenance
     assert message is not None
     return message.model_dump_json().encode()
+
+
+def _kind(notice: Notice) -> str:
+    return "alert" if notice.alert is not None else "maintenance"
