@@ -129,6 +129,7 @@ def test_hidden_clients_are_not_found(client: str, token: str | None) -> None:
         ("c", "priv-token", True),
         ("d", None, False),
         ("e", None, True),
+        ("e", "garbage", True),  # public site of a client missing from the configuration
         ("zzz", "priv-token", False),
     ],
 )
