@@ -175,6 +175,10 @@ class RegionRelabeller(Collector):
         self._registries = dict(registries)
         self._label = label
 
+    def describe(self) -> list[Metric]:
+        """Nothing up front: the families are only known when the workers have counted."""
+        return []
+
     def collect(self) -> Iterator[Metric]:
         """Merged families, every sample carrying its registry's label value."""
         merged: dict[str, Metric] = {}

@@ -175,6 +175,36 @@ class Pipeline:
             status_page=self.status_page,
         )
 
+    def consumer_groups(self) -> list[str]:
+        """Every consumer group of the pipeline (for ``slawatch_consumer_lag{group}``)."""
+        from probes.worker import group_id
+
+        prefix = self.settings.kafka.topic_prefix
+        groups = [f"{prefix}slawatch-stream", self.settings.sink.group_id]
+        if self.settings.notify.webhooks or self.settings.notify.smtp is not None:
+            groups.append(self.settings.notify.group_id)
+        groups += [group_id(region.name, prefix) for region in self.settings.regions]
+        return groups
+
+    async def _metrics(self) -> None:
+        """Probe metrics (label ``region``) and every group's lag on the web app's /metrics.
+
+        The sink, alert engine and notifier count into the default registry already; each
+        probe worker has a private registry with the same names, merged here.
+        """
+        from prometheus_client import REGISTRY
+
+        from slawatch.observability import RegionRelabeller, lag_monitor
+
+        probes = {w.spec.region: w.stats.registry for w in self.probe_workers}
+        relabeller = RegionRelabeller(probes)
+        REGISTRY.register(relabeller)
+        try:
+            interval = self.settings.run.summary_interval_s
+            await lag_monitor(self.bootstrap, self.consumer_groups(), self.stop, interval)
+        finally:
+            REGISTRY.unregister(relabeller)
+
     async def lag(self) -> dict[str, int | None]:
         """Consumer lag of the stream worker and the sink."""
         prefix = self.settings.kafka.topic_prefix
@@ -333,6 +363,7 @@ class Pipeline:
             (f"probe {worker.spec.region}", task)
             for worker, task in zip(self.probe_workers, probe_tasks, strict=True)
         ]
+        components.append(("metrics", self._metrics()))
         await _supervise(components, self.stop)
 
 

@@ -355,3 +355,53 @@ def test_probe_registries_merge_with_a_region_label() -> None:
     text = generate_latest(registry).decode()
     assert text.count("# TYPE slawatch_probe_checks_total counter") == 1
     assert sum(1 for (name, _) in samples if name == checks) == 3
+
+
+async def test_run_exposes_every_region_and_the_lag_of_every_group(
+    kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """``Pipeline._metrics``: probe registries merged into the default one, lag refreshed."""
+    from types import SimpleNamespace
+
+    from prometheus_client import REGISTRY
+
+    from slawatch.config import Settings
+    from slawatch.run import Pipeline
+
+    settings = Settings.model_validate(
+        {
+            "kafka": {"topic_prefix": topic_prefix},
+            "sink": {"group_id": f"{topic_prefix}sink"},
+            "regions": [{"name": "eu"}, {"name": "us"}],
+            "run": {"summary_interval_s": 0.5},
+        }
+    )
+    pipeline = Pipeline(settings, None, kafka_bootstrap, store=None)
+    for region in ("eu", "us"):
+        stats = ProbeStats()
+        stats.checked(result(minute_floor(), 0, region=region, outcome="up"), lateness_s=0.001)
+        pipeline.probe_workers.append(
+            SimpleNamespace(spec=SimpleNamespace(region=region), stats=stats)
+        )
+    task = asyncio.create_task(pipeline._metrics())
+    groups = pipeline.consumer_groups()
+    assert groups == [
+        f"{topic_prefix}slawatch-stream", f"{topic_prefix}sink",
+        f"{topic_prefix}probes-eu", f"{topic_prefix}probes-us",
+    ]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            samples = parse(generate_latest(REGISTRY).decode())
+            if all(value(samples, "slawatch_consumer_lag_unknown", group=g) == 1 for g in groups):
+                break  # no group has committed anything on these fresh topics
+            assert time.monotonic() < deadline, "lag never refreshed"
+            await asyncio.sleep(0.2)
+        for region in ("eu", "us"):
+            checks = value(samples, "slawatch_probe_checks_total", region=region, outcome="up")
+            assert checks == 1
+    finally:
+        pipeline.stop.set()
+        await asyncio.wait_for(task, 30)
+    samples = parse(generate_latest(REGISTRY).decode())
+    assert value(samples, "slawatch_probe_checks_total", region="eu", outcome="up") is None
