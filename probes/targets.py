@@ -4,6 +4,10 @@
 * ``tcp``: ``host:port`` (IPv6 literal in brackets: ``[::1]:5432``).
 * ``tls``: ``host:port`` or ``host`` (port 443).
 * ``dns``: a host name to resolve.
+
+No target may carry credentials (``user:password@``): targets are published on the sites
+topic, stored with every result and shown in logs and errors. Such a target is refused,
+and the error shows it with the credentials masked (:func:`redact_target`).
 """
 
 from __future__ import annotations
@@ -77,8 +81,22 @@ def parse_dns_target(target: str) -> str:
     return check_host(target)
 
 
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^@/?#]*@")
+
+
+def redact_target(target: str) -> str:
+    """``target`` with anything before an ``@`` of its authority masked as ``***``."""
+    return _USERINFO.sub(lambda m: f"{m.group(1) or ''}***@", target, count=1)
+
+
 def check_target(kind: str, target: str) -> None:
-    """Raise ValueError when ``target`` cannot be parsed for ``kind``."""
+    """Raise ValueError when ``target`` cannot be parsed for ``kind`` (or holds credentials)."""
+    if redact_target(target) != target:
+        raise ValueError(
+            f"{redact_target(target)!r} carries credentials (user:password@): targets are "
+            "published with every result and shown in logs; check an endpoint that needs no "
+            "login (a health URL, or one that allows the probes' addresses)"
+        )
     if kind == "http":
         parse_http_target(target)
     elif kind == "tcp":
