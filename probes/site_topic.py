@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from pydantic import BaseModel, ValidationError
 
 from probes.sites import Client, Site
 from probes.sites_file import SitesFile
 from slawatch.errors import UserError
+from slawatch.kafka_admin import ensure_topics
+from slawatch.topics import TopicSpec
 
 log = logging.getLogger(__name__)
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -41,25 +43,9 @@ async def ensure_topic(
     bootstrap: str, name: str, partitions: int, replication_factor: int, compacted: bool = True
 ) -> None:
     """Create ``name`` (with ``cleanup.policy=compact`` when ``compacted``) unless it exists."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="slawatch-sites")
-    try:
-        await admin.start()
-        topic = NewTopic(
-            name=name,
-            num_partitions=partitions,
-            replication_factor=replication_factor,
-            topic_configs={"cleanup.policy": "compact"} if compacted else {},
-        )
-        response = await admin.create_topics([topic])
-        for _topic, code, *_rest in getattr(response, "topic_errors", []):
-            if code not in (0, TopicAlreadyExistsError.errno):
-                raise UserError(f"cannot create topic {name!r}: Kafka error code {code}")
-    except TopicAlreadyExistsError:
-        pass
-    except KafkaError as exc:
-        raise UserError(f"cannot create topic {name!r} on {bootstrap}: {exc}") from None
-    finally:
-        await admin.close()
+    await ensure_topics(
+        bootstrap, {name: TopicSpec(compacted=compacted)}, partitions, replication_factor
+    )
 
 
 async def topic_partitions(bootstrap: str, topic: str) -> list[int]:

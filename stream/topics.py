@@ -9,14 +9,15 @@ partition keeps an ``add`` and its ``cancel`` in order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 
 from slawatch import topics
 from slawatch.errors import UserError
+from slawatch.kafka_admin import ensure_topics as ensure_specs
+from slawatch.topics import TopicSpec
 
 CALENDAR_TOPICS = (topics.MAINTENANCE, topics.EXCLUSIONS)
 OUTPUT_TOPICS = (
@@ -27,8 +28,6 @@ OUTPUT_TOPICS = (
     topics.LATE_RESULTS,
     topics.DEAD_LETTER,
 )
-# Latest value per key is what matters: keep them compacted.
-COMPACTED = {topics.MAINTENANCE, topics.EXCLUSIONS, topics.SEGMENTS, topics.LEDGER}
 
 
 @dataclass(frozen=True)
@@ -55,47 +54,28 @@ async def ensure_topics(
     The changelog is created here too, with the partition count of ``probe-results``, so
     that the first worker already recovers from it after a crash.
     """
+    wanted = (topics.PROBE_RESULTS, *CALENDAR_TOPICS, *OUTPUT_TOPICS)
+    await ensure_specs(
+        bootstrap,
+        {topics.topic(base, prefix): topics.PIPELINE_TOPICS[base] for base in wanted},
+        partitions,
+        replication_factor,
+    )
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     try:
         await admin.start()
+        count = await _partition_count(admin, topics.topic(topics.PROBE_RESULTS, prefix))
     except KafkaError as exc:
         raise UserError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
-    try:
-        existing = set(await admin.list_topics())
-        wanted = [(topics.PROBE_RESULTS, partitions)]
-        wanted += [(t, 1) for t in CALENDAR_TOPICS]
-        wanted += [(t, partitions) for t in OUTPUT_TOPICS]
-        new = [
-            NewTopic(
-                name=topics.topic(base, prefix),
-                num_partitions=count,
-                replication_factor=replication_factor,
-                topic_configs={"cleanup.policy": "compact"} if base in COMPACTED else {},
-            )
-            for base, count in wanted
-            if topics.topic(base, prefix) not in existing
-        ]
-        if new:
-            # Another worker or the probes may have created one meanwhile.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(new)
-        count = await _partition_count(admin, topics.topic(topics.PROBE_RESULTS, prefix))
-        changelog = changelog_topic(prefix, app_id)
-        if changelog not in existing:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(
-                    [
-                        NewTopic(
-                            name=changelog,
-                            num_partitions=count,
-                            replication_factor=replication_factor,
-                            topic_configs={"cleanup.policy": "compact"},
-                        )
-                    ]
-                )
-        return count
     finally:
         await admin.close()
+    await ensure_specs(
+        bootstrap,
+        {changelog_topic(prefix, app_id): TopicSpec(compacted=True)},
+        count,
+        replication_factor,
+    )
+    return count
 
 
 async def _partition_count(admin: AIOKafkaAdminClient, name: str) -> int:
