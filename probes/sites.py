@@ -7,7 +7,9 @@ union on ``kind``.
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -38,6 +40,34 @@ class Client(_Frozen):
     private: bool = False
     token: SecretStr | None = None  # needed in the link of a private client's page
     notify_outages: bool = False  # e-mail outage notices to the contacts, too
+
+    @model_validator(mode="before")
+    @classmethod
+    def _token_from_env_or_file(cls, data: Any) -> Any:
+        """``token_env: VAR`` or ``token_file: path`` instead of the token in the file.
+
+        Both are read once, at load time, and replaced by ``token`` (the model has no such
+        fields, so nothing downstream re-reads them). The value is never echoed.
+        """
+        if not isinstance(data, dict) or not ({"token_env", "token_file"} & data.keys()):
+            return data
+        data = dict(data)
+        env, file = data.pop("token_env", None), data.pop("token_file", None)
+        if sum(x is not None for x in (env, file, data.get("token"))) > 1:
+            raise ValueError("give one of token, token_env and token_file")
+        if env is not None:
+            value = os.environ.get(str(env), "")
+            if not value:
+                raise ValueError(f"token_env: environment variable {env} is not set")
+        else:
+            try:
+                value = Path(str(file)).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"token_file: {file}: {exc.strerror}") from None
+            if not value:
+                raise ValueError(f"token_file: {file} is empty")
+        data["token"] = value
+        return data
 
 
 class Confirmation(_Frozen):

@@ -63,7 +63,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         default=None,
         help="serve Prometheus /metrics on this port (slawatch_sink_*: rows written per "
-        "table, batches, flush failures, dead letters, buffered records, paused)",
+        "table, batches, flush failures, dead letters, buffered records, paused; "
+        "slawatch_consumer_lag{group} of sink.group_id)",
     )
     parser.add_argument(
         "--metrics-host", default="127.0.0.1", help="address for /metrics (default %(default)s)"
@@ -112,7 +113,7 @@ async def _serve(
     settings: Any, bootstrap: str, client: Any, metrics_host: str, metrics_port: int | None
 ) -> None:
     from sinks.service import run_sink
-    from slawatch.observability import serve_metrics
+    from slawatch.observability import lag_monitor, serve_metrics
 
     metrics = None
     if metrics_port is not None:
@@ -122,9 +123,16 @@ async def _serve(
             raise UserError(
                 f"cannot serve /metrics on {metrics_host}:{metrics_port}: {exc.strerror}"
             ) from None
+    stopped = asyncio.Event()
+    lag = None
+    if metrics is not None:  # slawatch_consumer_lag{group} of the sink's own group
+        lag = asyncio.create_task(lag_monitor(bootstrap, [settings.sink.group_id], stopped))
     try:
         await run_sink(settings, bootstrap, client)
     finally:
+        stopped.set()
+        if lag is not None:
+            await lag
         if metrics is not None:
             await metrics.cleanup()
 
