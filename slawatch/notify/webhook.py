@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
+import re
 
 import aiohttp
+from yarl import URL
 
 from slawatch.notify.channel import DeliveryFailed
 from slawatch.notify.notices import Notice
@@ -46,7 +49,30 @@ class WebhookChannel:
                 if response.status >= 300:
                     raise DeliveryFailed(f"HTTP {response.status} from {self._settings.name}")
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc
+            # aiohttp names the URL in some errors; its path may be the hook's secret.
+            detail = scrub_url(str(exc), self._settings.url)
+            raise DeliveryFailed(f"{type(exc).__name__}: {detail}") from exc
+
+
+def redact_url(url: str) -> str:
+    """Scheme and host of ``url`` only: a webhook's path or query is often its secret."""
+    scheme, sep, rest = url.partition("://")
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2]
+    return f"{scheme}{sep}{authority}/***"
+
+
+def scrub_url(text: str, url: str) -> str:
+    """``text`` with ``url`` (or its path and query, in any spelling) shown as redacted."""
+    text = text.replace(url, redact_url(url))
+    secrets = {url.partition("://")[2].partition("/")[2]}
+    with contextlib.suppress(ValueError, TypeError):
+        parsed = URL(url)
+        text = text.replace(str(parsed), redact_url(url))
+        secrets |= {parsed.raw_path_qs.lstrip("/"), parsed.path_qs.lstrip("/")}
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def payload(notice: Notice, style: str) -> dict[str, object]:

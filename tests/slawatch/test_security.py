@@ -273,3 +273,42 @@ def test_every_declared_dependency_is_pinned_and_make_installs_with_the_pins() -
     makefile = (REPO / "Makefile").read_text()
     installs = [line for line in makefile.splitlines() if "pip install" in line and " -e " in line]
     assert installs and all("-c constraints.txt" in line for line in installs), installs
+
+
+# --------------------------------------------------------------------------- webhooks
+
+
+async def test_a_webhook_url_path_is_never_in_a_delivery_error() -> None:
+    """A Slack-style hook's path is its secret: aiohttp errors that name the URL are scrubbed."""
+    import aiohttp
+    from aiohttp import web as aioweb
+
+    from slawatch.notify.channel import DeliveryFailed
+    from slawatch.notify.notices import Notice
+    from slawatch.notify.settings import WebhookSettings
+    from slawatch.notify.webhook import WebhookChannel
+    from tests.slawatch.test_observability import alert
+
+    async def redirect_forever(request: aioweb.Request) -> aioweb.Response:
+        raise aioweb.HTTPFound(request.path_qs)
+
+    app = aioweb.Application()
+    app.router.add_route("*", "/{tail:.*}", redirect_forever)
+    server = TestServer(app)
+    await server.start_server()
+    base = f"http://127.0.0.1:{server.port}"
+    hooks = {
+        f"{base}/services/T0/{SECRET}?sig={SECRET}": "TooManyRedirects",
+        f"http://127.0.0.1:{server.port}:x/services/{SECRET}": "InvalidUrlClientError",
+        f"http://ops:{SECRET}@127.0.0.1:1/services/{SECRET}": "ClientConnectorError",
+    }
+    try:
+        async with aiohttp.ClientSession() as session:
+            for url, kind in hooks.items():
+                channel = WebhookChannel(WebhookSettings(name="ops", url=url), session)
+                with pytest.raises(DeliveryFailed) as caught:
+                    await channel.send(Notice.of_alert(alert(1)), "url", "k")
+                assert str(caught.value).startswith(kind), str(caught.value)
+                assert SECRET not in str(caught.value)
+    finally:
+        await server.close()
