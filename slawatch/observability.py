@@ -153,7 +153,7 @@ async def refresh_lag(bootstrap: str, groups: Iterable[str]) -> dict[str, int | 
 
 
 async def lag_monitor(
-    bootstrap: str, groups: Iterable[str], stop: asyncio.Event, interval_s: float = 15.0
+    bootstrap: str, groups: Iterable[str], stop: asyncio.Event, interval_s: float = 5.0
 ) -> None:
     """Refresh the consumer-lag gauges every ``interval_s`` until ``stop`` is set."""
     names = list(groups)

@@ -268,6 +268,62 @@ async def test_metrics_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
     ]
 
 
+async def test_notify_command_serves_metrics_with_text_logs(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+) -> None:
+    """``slawatch notify --metrics-port``: deliveries by channel and its group's lag."""
+    from aiohttp import web as aioweb
+
+    received: list[bytes] = []
+
+    async def hook(request: aioweb.Request) -> aioweb.Response:
+        received.append(await request.read())
+        return aioweb.Response(status=204)
+
+    app = aioweb.Application()
+    app.router.add_post("/hook", hook)
+    runner = aioweb.AppRunner(app)
+    await runner.setup()
+    hook_port = free_port()
+    await aioweb.TCPSite(runner, "127.0.0.1", hook_port).start()
+    group = f"{topic_prefix}notify"
+    config = tmp_path / "slawatch.yaml"
+    config.write_text(
+        f"notify:\n  group_id: {group}\n  webhooks:\n    - name: ops\n"
+        f"      url: http://127.0.0.1:{hook_port}/hook\n"
+    )
+    port = free_port()
+    log = tmp_path / "notify.log"
+    notifier = start_slawatch(
+        "notify", "--config", str(config), "--bootstrap", kafka_bootstrap,
+        "--topic-prefix", topic_prefix, "--metrics-port", str(port), log=log,
+    )  # fmt: skip
+    try:
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            alerts = topics.topic(topics.ALERTS, topic_prefix)
+            await producer.send_and_wait(alerts, alert(7).model_dump_json().encode())
+        finally:
+            await producer.stop()
+        delivered = {"channel": "webhook:ops", "kind": "alert"}
+        samples = await scrape_until(
+            port,
+            lambda s: (
+                value(s, "slawatch_notify_delivered_total", **delivered) == 1
+                and value(s, "slawatch_consumer_lag", group=group) == 0
+            ),
+        )
+        assert value(samples, "slawatch_notify_send_seconds_count", channel="webhook:ops") == 1
+        assert len(received) == 1
+    finally:
+        assert stop(notifier) == 0, log.read_text()[-3000:]
+        await runner.cleanup()
+    lines = log.read_text().splitlines()
+    assert any(" INFO    slawatch.notify.service: notifier: " in line for line in lines), lines
+    assert not any(line.startswith("{") for line in lines)
+
+
 # --------------------------------------------------------------------------- stream worker
 
 
