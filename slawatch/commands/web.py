@@ -72,6 +72,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.public_url is not None and not args.public_url.startswith(("http://", "https://")):
         raise InputError(f"--public-url {args.public_url!r}: must start with http:// or https://")
     settings = _settings(args)
+    from slawatch.observability import setup_logging
+
+    setup_logging(settings.log_format)  # text or JSON, like every long-running command
     dsn, database = settings.clickhouse_dsn(), settings.clickhouse.database
     found = store.connect(dsn).query(
         "SELECT count() FROM system.databases WHERE name = {name:String}",
