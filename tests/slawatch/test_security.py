@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from clickhouse_connect.driver.client import Client as ClickHouseClient
 from pydantic import ValidationError
 
 from probes.sites import Client, Site
@@ -183,7 +184,7 @@ def test_redact_target_masks_only_the_userinfo() -> None:
 
 
 @pytest.fixture
-async def web(seeded_clickhouse: object) -> AsyncIterator[TestClient]:  # noqa: F811
+async def web(seeded_clickhouse: ClickHouseClient) -> AsyncIterator[TestClient]:  # noqa: F811
     app = create_app(
         fixtures.settings(),
         ClickHouseStatusRepository(seeded_clickhouse),
