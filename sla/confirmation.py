@@ -100,6 +100,9 @@ class RegionVote:
     streak_start: int = 0  # first check of the current streak (µs)
     vote_since: int = 0  # first check of the streak that flipped the vote (µs)
     degraded: bool = False  # the last result was degraded
+    # Scheduled slot (µs) of the last applied check: a slot is one vote, even when a
+    # rebalance between two workers of the region checked it twice.
+    last_slot: int = -1
 
     def to_list(self) -> list[Any]:
         """Compact JSON form."""
@@ -111,13 +114,14 @@ class RegionVote:
             self.streak_start,
             self.vote_since,
             int(self.degraded),
+            self.last_slot,
         ]
 
     @classmethod
     def from_list(cls, data: list[Any]) -> RegionVote:
         """Inverse of :meth:`to_list`."""
-        h, d, sd, sl, ss, vs, dg = data
-        return cls(bool(h), bool(d), bool(sd), sl, ss, vs, bool(dg))
+        h, d, sd, sl, ss, vs, dg, *rest = data
+        return cls(bool(h), bool(d), bool(sd), sl, ss, vs, bool(dg), rest[0] if rest else -1)
 
 
 @dataclass
@@ -139,9 +143,10 @@ class OpenOutage:
         return cls(data[0], data[1], list(data[2]), data[3])
 
 
-# A buffered check: (event time µs, region, outcome, reference_ok: 1/0/-1 for None) —
-# sortable, so equal results sort together and an exact redelivery is recognised.
-Pending = tuple[int, str, str, int]
+# A buffered check: (event time µs, region, outcome, reference_ok: 1/0/-1 for None,
+# scheduled slot µs) — sortable, so equal results sort together and an exact redelivery
+# is recognised.
+Pending = tuple[int, str, str, int, int]
 
 
 @dataclass
@@ -262,7 +267,8 @@ def step(
     state.last_arrival = now_us
     ref = -1 if result.reference_ok is None else int(result.reference_ok)
     # Outcome is a StrEnum: the member is itself the string (cheaper than ``.value``).
-    pending: Pending = (at, result.region, str.__str__(result.outcome), ref)
+    slot = to_us(result.scheduled_at)
+    pending: Pending = (at, result.region, str.__str__(result.outcome), ref, slot)
     index = bisect.bisect_left(state.buffer, pending)
     if index == len(state.buffer) or state.buffer[index] != pending:
         state.buffer.insert(index, pending)  # an exact redelivery is dropped
@@ -296,8 +302,8 @@ def _release(state: DetectorState, watermark: int, config: ConfirmationConfig) -
         return []
     ready, state.buffer = state.buffer[:cut], state.buffer[cut:]
     emitted: list[Emitted] = []
-    for at, region, outcome, ref in ready:
-        _apply(state, at, region, outcome, ref, config, emitted)
+    for at, region, outcome, ref, *slot in ready:
+        _apply(state, at, region, outcome, ref, slot[0] if slot else at, config, emitted)
     return emitted
 
 
@@ -324,6 +330,7 @@ def _apply(
     region: str,
     outcome: str,
     ref: int,
+    slot: int,
     config: ConfirmationConfig,
     emitted: list[Emitted],
 ) -> None:
@@ -332,7 +339,10 @@ def _apply(
         vote = state.regions[region] = RegionVote()
         before: tuple[bool, bool, bool] | None = None
     else:
+        if slot <= vote.last_slot:
+            return  # this slot was already counted (checked twice across a rebalance)
         before = (vote.healthy, vote.down, vote.degraded)
+    vote.last_slot = slot
     vote.healthy = ref != 0
     vote.degraded = outcome == "degraded"
     flipped_up = _vote(vote, at, outcome == "down", config)

@@ -311,3 +311,22 @@ def test_reordering_within_the_grace_gives_the_sorted_intervals(
     assert [e for e in shuffled_events if isinstance(e, (Late, Rejected))] == []
     assert shuffled_events == sorted_events
     assert shuffled_state.to_dict()["r"] == sorted_state.to_dict()["r"]
+
+
+def test_a_slot_checked_twice_across_a_rebalance_is_one_vote() -> None:
+    # Two workers of one region checked the 10 s slot (the old one just before it lost the
+    # site, the new one just after): one failed slot is one failure, not the two that would
+    # confirm an outage with down_after=2.
+    first = check(10)
+    again = first.model_copy(
+        update={"worker": "eu-2", "started_at": first.started_at + timedelta(seconds=0.3)}
+    )
+    results = [check(0, outcome="up"), first, again, check(20, outcome="up")]
+    _, events = feed(results)
+    assert [e for e in events if isinstance(e, Outage)] == []
+    # while two distinct failed slots do confirm one
+    _, events = feed([check(0, outcome="up"), check(10), check(20), check(30, outcome="up")])
+    assert [e.state for e in events if isinstance(e, Outage)] == [
+        OutageState.OPENED,
+        OutageState.CLOSED,
+    ]
