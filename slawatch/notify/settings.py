@@ -1,7 +1,8 @@
 """Configuration of the notifiers (``notify:`` in ``slawatch.yaml``).
 
-Secrets are never in the file: a webhook's signing secret and the SMTP password are read
-from the environment variable (or the file) the configuration names.
+Secrets are never in the file: a webhook's signing secret, its URL when the URL is the
+secret (``url_env``) and the SMTP password are read from the environment variable (or the
+file) the configuration names.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, model_validator
 
 from slawatch.errors import UserError
 
@@ -26,16 +27,38 @@ class WebhookSettings(_Section):
     """One webhook: generic JSON (``format: json``) or a Slack incoming webhook."""
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
-    url: str = Field(pattern=r"^https?://")
+    # A Slack-style URL is itself the secret: give it as url_env (read at start) instead.
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    url_env: str | None = None
     format: Literal["json", "slack"] = "json"
     min_severity: Severity = "ticket"
     maintenance: bool = True  # also post maintenance announcements
     secret_env: str | None = None  # env var holding the HMAC-SHA256 signing secret
     timeout_seconds: float = Field(default=10.0, gt=0)
 
+    @model_validator(mode="after")
+    def _one_url(self) -> WebhookSettings:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give one of url and url_env")
+        return self
+
     def secret(self) -> SecretStr | None:
         """The signing secret, from the environment (None when not configured)."""
         return _from_env(self.secret_env, f"notify.webhooks[{self.name}].secret_env")
+
+    def endpoint(self) -> str:
+        """The URL to post to: ``url``, or the value of ``url_env`` (never echoed)."""
+        if self.url is not None:
+            return self.url
+        value = _from_env(self.url_env, f"notify.webhooks[{self.name}].url_env")
+        assert value is not None
+        url = value.get_secret_value()
+        if not url.startswith(("http://", "https://")):
+            raise UserError(
+                f"notify.webhooks[{self.name}].url_env: {self.url_env} must hold an "
+                "http:// or https:// URL"
+            )
+        return url
 
 
 class SmtpSettings(_Section):

@@ -23,6 +23,7 @@ class WebhookChannel:
         self.name = f"webhook:{settings.name}"
         self._settings = settings
         self._session = session
+        self._url = settings.endpoint()
         secret = settings.secret()
         self._secret = secret.get_secret_value().encode() if secret else None
 
@@ -44,13 +45,13 @@ class WebhookChannel:
         timeout = aiohttp.ClientTimeout(total=self._settings.timeout_seconds)
         try:
             async with self._session.post(
-                self._settings.url, data=body, headers=headers, timeout=timeout
+                self._url, data=body, headers=headers, timeout=timeout
             ) as response:
                 if response.status >= 300:
                     raise DeliveryFailed(f"HTTP {response.status} from {self._settings.name}")
         except (aiohttp.ClientError, TimeoutError) as exc:
             # aiohttp names the URL in some errors; its path may be the hook's secret.
-            detail = scrub_url(str(exc), self._settings.url)
+            detail = scrub_url(str(exc), self._url)
             raise DeliveryFailed(f"{type(exc).__name__}: {detail}") from exc
 
 

@@ -313,3 +313,37 @@ async def test_a_webhook_url_path_is_never_in_a_delivery_error() -> None:
                 assert SECRET not in str(caught.value)
     finally:
         await server.close()
+
+
+async def test_a_webhook_url_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import aiohttp
+
+    from slawatch.errors import UserError
+    from slawatch.notify.settings import WebhookSettings
+    from slawatch.notify.webhook import WebhookChannel
+
+    config = tmp_path / "slawatch.yaml"
+    config.write_text("notify:\n  webhooks:\n    - name: ops\n      url_env: OPS_HOOK\n")
+    hook = load_settings(config, env={}).notify.webhooks[0]
+    assert hook.url is None
+    monkeypatch.delenv("OPS_HOOK", raising=False)
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(UserError, match=r"url_env: environment variable OPS_HOOK is not set"):
+            WebhookChannel(hook, session)
+        monkeypatch.setenv("OPS_HOOK", f"https://hooks.example/services/{SECRET}")
+        assert WebhookChannel(hook, session)._url.endswith(SECRET)
+        monkeypatch.setenv("OPS_HOOK", f"file:///{SECRET}")
+        with pytest.raises(UserError) as caught:
+            WebhookChannel(hook, session)
+        assert "OPS_HOOK must hold an http:// or https:// URL" in str(caught.value)
+        assert SECRET not in str(caught.value)
+    both = (
+        "notify:\n  webhooks:\n    - name: ops\n      url: https://h.example/\n      url_env: X\n"
+    )
+    config.write_text(both)
+    with pytest.raises(InputError, match="give one of url and url_env"):
+        load_settings(config, env={})
+    with pytest.raises(ValueError, match="give one of url and url_env"):
+        WebhookSettings(name="ops")
