@@ -299,7 +299,9 @@ def run_worker(
     from slawatch.observability import refresh_lag, setup_logging, start_metrics_thread
     from stream.topics import ensure_topics
 
-    setup_logging(log_format, loglevel.upper())
+    json_logs = log_format == "json"
+    if json_logs:  # text: Faust's own format, as before (tools parse its "[time] …" lines)
+        setup_logging(log_format, loglevel.upper())
     start_metrics_thread(metrics_host, metrics_port)
 
     partitions = asyncio.run(
@@ -323,12 +325,12 @@ def run_worker(
             await refresh_lag(settings.bootstrap, [group])
 
         worker.app.timer(lag_interval_s)(lag)
-    # Logging is set up above (text or JSON); Faust must not replace the handlers, and in
-    # JSON mode its start-up banner and spinner would be the only lines that are not JSON.
+    # JSON: logging is set up above and Faust must not replace the handlers; its start-up
+    # banner and spinner would be the only lines that are not JSON.
     faust_worker = faust.Worker(
-        worker.app, loglevel=loglevel, override_logging=False, quiet=log_format == "json"
+        worker.app, loglevel=loglevel, override_logging=not json_logs, quiet=json_logs
     )
-    if log_format == "json":
+    if json_logs:
         faust_worker.spinner = None  # its terminal escapes would precede the first line
     faust_worker.execute_from_commandline()
     return 0
