@@ -1,7 +1,7 @@
 """Run every benchmark module (or those named on the command line) and save the figures.
 
-    python -m benchmarks                 # all of them
-    python -m benchmarks probes stream   # bench_probes.py and bench_stream.py only
+python -m benchmarks                 # all of them
+python -m benchmarks probes stream   # bench_probes.py and bench_stream.py only
 """
 
 from __future__ import annotations
