@@ -5,14 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
-from pathlib import Path
 
-from slawatch.errors import UserError
+from slawatch.commands.common import add_kafka_arguments, add_loglevel_argument, bootstrap_servers
 from slawatch.observability import add_metrics_arguments
-
-BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,19 +34,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "alerting.state_key."
         ),
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=None,
-        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
-    )
-    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
-    parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    add_kafka_arguments(parser)
+    add_loglevel_argument(parser)
     add_metrics_arguments(
         parser,
         "slawatch_alerts_*: alerts published by rule/severity/state, inputs rejected, "
@@ -66,12 +51,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = load_settings(settings_path(args.config))
     setup_logging(settings.log_format, args.loglevel.upper())
-    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        raise UserError(
-            f"no Kafka broker: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
-            "(`slawatch kafka start` runs a local one)"
-        )
+    bootstrap = bootstrap_servers(args, settings)
     prefix = settings.kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
     engine = AlertEngine(
         bootstrap,

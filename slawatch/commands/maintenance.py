@@ -11,19 +11,17 @@ import argparse
 import asyncio
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from sla.model import EXCLUSION_REASONS, ExclusionEvent, MaintenanceEvent
 from slawatch import topics
-from slawatch.errors import InputError, UserError
+from slawatch.commands.common import add_kafka_arguments, bootstrap_servers
+from slawatch.errors import InputError
 
-BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
 _OPTION = {"announced_at": "--announced-at", "sites": "--sites", "site": "--site"}
 
 
@@ -34,15 +32,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config", type=Path, default=None, help="slawatch.yaml (default: $SLAWATCH_CONFIG)"
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=None,
-        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
-    )
-    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    add_kafka_arguments(parser)
 
 
 def _register_maintenance(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -127,9 +117,7 @@ def _kafka(args: argparse.Namespace) -> tuple[str, str, int]:
     from slawatch.config import load_settings, settings_path
 
     settings = load_settings(settings_path(args.config))
-    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        raise UserError(f"no Kafka: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV}")
+    bootstrap = bootstrap_servers(args, settings)
     prefix = settings.kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
     return bootstrap, prefix, settings.kafka.replication_factor
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from slawatch.commands.common import add_kafka_arguments, add_loglevel_argument, bootstrap_servers
 from slawatch.errors import UserError
 from slawatch.observability import add_metrics_arguments
 
 if TYPE_CHECKING:
     from slawatch.config import Settings
-
-BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,20 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "(or files) the configuration names, never from the file itself."
         ),
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=None,
-        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
-    )
-    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    add_kafka_arguments(parser)
     parser.add_argument("--group-id", default=None, help="override notify.group_id")
-    parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    add_loglevel_argument(parser)
     add_metrics_arguments(
         parser,
         "slawatch_notify_*: notices delivered / retried / dead-lettered by channel; "
@@ -73,12 +59,7 @@ def _run(args: argparse.Namespace) -> int:
         notify = notify.model_copy(update={"group_id": args.group_id})
     if not notify.webhooks and notify.smtp is None:
         raise UserError("nothing to notify: configure notify.webhooks and/or notify.smtp")
-    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        raise UserError(
-            f"no Kafka broker: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
-            "(`slawatch kafka start` runs a local one)"
-        )
+    bootstrap = bootstrap_servers(args, settings)
     prefix = settings.kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
     settings = settings.model_copy(update={"notify": notify})
     asyncio.run(_serve(settings, bootstrap, prefix, args.metrics_host, args.metrics_port))

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slawatch.errors import InputError, UserError
+from slawatch.commands.common import add_kafka_arguments, add_loglevel_argument, bootstrap_servers
+from slawatch.errors import InputError
 
 if TYPE_CHECKING:
     from probes.worker import ProbeWorker
 
-BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
 log = logging.getLogger("slawatch.probe")
 
 
@@ -37,18 +35,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("--region", required=True, help="the region (one of config regions[])")
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=None,
-        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
-    )
-    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    add_kafka_arguments(parser)
     parser.add_argument(
         "--worker-id", default=None, help="name in results (default: <region>-<host>-<pid>)"
     )
@@ -58,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--metrics-port", type=int, default=None, help="serve /metrics here (probes.metrics_port)"
     )
-    parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    add_loglevel_argument(parser)
     parser.set_defaults(func=_run)
 
 
@@ -85,11 +72,7 @@ def _run(args: argparse.Namespace) -> int:
             check_reference_target(target)
         except ValueError as exc:
             raise InputError(f"regions[{args.region}].reference_targets: {exc}") from None
-    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        raise UserError(
-            f"no Kafka to talk to: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV}"
-        )
+    bootstrap = bootstrap_servers(args, settings)
     prefix = settings.kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
     probe_settings = settings.probes
     overrides = {"session_timeout_ms": args.session_timeout_ms, "metrics_port": args.metrics_port}

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
+from slawatch.commands.common import add_kafka_arguments, add_loglevel_argument, bootstrap_servers
 from slawatch.errors import UserError
-
-BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,24 +32,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "duplicating anything."
         ),
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=None,
-        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
-    )
+    add_kafka_arguments(parser)
     parser.add_argument(
         "--dsn",
         default=None,
         help="ClickHouse DSN, chdb:///abs/path or http://user:pass@host:8123 "
         "(default: clickhouse.dsn, else the embedded engine under data_dir)",
     )
-    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
     parser.add_argument("--group-id", default=None, help="override sink.group_id")
     parser.add_argument(
         "--no-migrate",
@@ -69,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--metrics-host", default="127.0.0.1", help="address for /metrics (default %(default)s)"
     )
-    parser.add_argument("--loglevel", default="info", choices=["debug", "info", "warning", "error"])
+    add_loglevel_argument(parser)
     parser.set_defaults(func=_run)
 
 
@@ -90,12 +77,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.group_id:
         sink = sink.model_copy(update={"group_id": args.group_id})
     settings = settings.model_copy(update={"kafka": kafka, "sink": sink})
-    bootstrap = args.bootstrap or kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        raise UserError(
-            f"no Kafka broker: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
-            "(`slawatch kafka start` runs a local one)"
-        )
+    bootstrap = bootstrap_servers(args, settings)
     dsn = args.dsn or settings.clickhouse_dsn()
     database = settings.clickhouse.database
     parsed = store.parse_dsn(dsn)

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from pathlib import Path
 
-from slawatch.errors import UserError
-
-BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
+from slawatch.commands.common import add_kafka_arguments, bootstrap_servers
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,31 +51,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _kafka_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=None,
-        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
-    )
-    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    add_kafka_arguments(parser)
 
 
 def _kafka(args: argparse.Namespace) -> tuple[str, str, int, int]:
     """bootstrap, topic prefix, partitions, replication factor."""
     from slawatch.config import load_settings, settings_path
 
-    kafka = load_settings(settings_path(args.config)).kafka
-    bootstrap = args.bootstrap or kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        raise UserError(
-            "no Kafka to talk to: give --bootstrap, kafka.bootstrap_servers or "
-            f"${BOOTSTRAP_ENV} (slawatch kafka start runs a local broker)"
-        )
+    settings = load_settings(settings_path(args.config))
+    kafka = settings.kafka
+    bootstrap = bootstrap_servers(args, settings)
     prefix = kafka.topic_prefix if args.topic_prefix is None else args.topic_prefix
     return bootstrap, prefix, kafka.partitions, kafka.replication_factor
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from slawatch.errors import InputError, UserError
+from slawatch.commands.common import add_kafka_arguments, add_loglevel_argument, bootstrap_servers
+from slawatch.errors import InputError
 from slawatch.observability import add_metrics_arguments
 
 if TYPE_CHECKING:
     from slawatch.config import Settings
     from stream.app import StreamSettings
-
-BOOTSTRAP_ENV = "SLAWATCH_KAFKA_BOOTSTRAP"
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,18 +34,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "partitions."
         ),
     )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        help="slawatch.yaml (default: $SLAWATCH_CONFIG, else built-in defaults)",
-    )
-    parser.add_argument(
-        "--bootstrap",
-        default=None,
-        help=f"Kafka bootstrap servers (default: kafka.bootstrap_servers, else ${BOOTSTRAP_ENV})",
-    )
-    parser.add_argument("--topic-prefix", default=None, help="override kafka.topic_prefix")
+    add_kafka_arguments(parser)
     parser.add_argument(
         "--data-dir", type=Path, default=None, help="worker files (default: <data_dir>/stream)"
     )
@@ -77,9 +64,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="seconds before a dead worker's partitions move to the others "
         "(stream.session_timeout_s: 10)",
     )
-    parser.add_argument(
-        "--loglevel", default="warning", choices=["debug", "info", "warning", "error"]
-    )
+    add_loglevel_argument(parser, default="warning")
     add_metrics_arguments(
         parser,
         "slawatch_stream_*: results, batches and batch size, processing latency, late "
@@ -93,12 +78,7 @@ def _run(args: argparse.Namespace) -> int:
     from stream.app import run_worker
 
     settings = load_settings(settings_path(args.config))
-    bootstrap = args.bootstrap or settings.kafka.bootstrap_servers or os.environ.get(BOOTSTRAP_ENV)
-    if not bootstrap:
-        raise UserError(
-            f"no Kafka: give --bootstrap, kafka.bootstrap_servers or ${BOOTSTRAP_ENV} "
-            "(`slawatch kafka start` runs a local broker)"
-        )
+    bootstrap = bootstrap_servers(args, settings)
     _fill_from_config(args, settings)
     for name in ("batch_size", "grace", "tick", "session_timeout"):
         if getattr(args, name) <= 0 and not (name == "grace" and args.grace == 0):

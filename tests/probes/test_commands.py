@@ -37,7 +37,7 @@ def test_probe_bad_reference_target(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_probe_without_kafka(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probe", "--region", "local"]) == 1
-    assert capsys.readouterr().err.startswith("slawatch: no Kafka to talk to: give --bootstrap")
+    assert capsys.readouterr().err.startswith("slawatch: no Kafka broker: give --bootstrap")
 
 
 def test_sites_check(capsys: pytest.CaptureFixture[str]) -> None:
@@ -48,4 +48,4 @@ def test_sites_check(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_sites_list_without_kafka(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sites", "list"]) == 1
-    assert "no Kafka to talk to" in capsys.readouterr().err
+    assert "no Kafka broker" in capsys.readouterr().err

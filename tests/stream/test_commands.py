@@ -19,8 +19,8 @@ from stream.processor import Calendar
          "slawatch: --batch-size 0: must be positive"),
         (["stream", "--bootstrap", "127.0.0.1:1", "--idle-flush", "-1"], 2,
          "slawatch: --idle-flush -1.0: must be positive"),
-        (["stream"], 1, "slawatch: no Kafka: give --bootstrap, kafka.bootstrap_servers or "
-         "$SLAWATCH_KAFKA_BOOTSTRAP (`slawatch kafka start` runs a local broker)"),
+        (["stream"], 1, "slawatch: no Kafka broker: give --bootstrap, kafka.bootstrap_servers or "
+         "$SLAWATCH_KAFKA_BOOTSTRAP (`slawatch kafka start` runs a local one)"),
     ],
 )  # fmt: skip
 def test_stream_arguments_are_checked_before_starting(
