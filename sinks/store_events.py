@@ -14,6 +14,7 @@ Mapping (every table read deduplicated with FINAL, ordered by start then id):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,26 +49,33 @@ def read_outages(client: Any, now: datetime, site: str | None = None) -> list[Ev
     return events
 
 
+MAINTENANCE_COLUMNS = (
+    "id, sites, all_sites, start, `end`, announced_at, regular, cancelled, title, impact"
+)
+
+
+def maintenance_from_row(row: Sequence[Any]) -> MaintenanceEvent:
+    """A ``maintenance`` row (``MAINTENANCE_COLUMNS``, in order) as its event."""
+    id_, sites, all_sites, start, end, announced, regular, cancelled, title, impact = row
+    return MaintenanceEvent(
+        id=id_,
+        sites="*" if all_sites else list(sites),
+        start=_utc(start),
+        end=_utc(end),
+        announced_at=_utc(announced),
+        regular=regular,
+        cancelled=cancelled,
+        title=title,
+        impact=impact,
+    )
+
+
 def read_maintenance(client: Any) -> list[Event]:
     """Every maintenance window's latest version (the weekly limit needs all of them)."""
     rows = client.query(
-        "SELECT id, sites, all_sites, start, `end`, announced_at, regular, cancelled,"
-        " title, impact FROM maintenance FINAL ORDER BY start, id"
+        f"SELECT {MAINTENANCE_COLUMNS} FROM maintenance FINAL ORDER BY start, id"
     ).result_rows
-    return [
-        MaintenanceEvent(
-            id=id_,
-            sites="*" if all_sites else list(sites),
-            start=_utc(start),
-            end=_utc(end),
-            announced_at=_utc(announced),
-            regular=regular,
-            cancelled=cancelled,
-            title=title,
-            impact=impact,
-        )
-        for id_, sites, all_sites, start, end, announced, regular, cancelled, title, impact in rows
-    ]
+    return [maintenance_from_row(row) for row in rows]
 
 
 def read_exclusions(client: Any, site: str | None = None) -> list[Event]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from clickhouse_connect.driver.client import Client as ClickHouseClient
 
+from sinks.store_events import MAINTENANCE_COLUMNS, maintenance_from_row
 from sla.model import (
     ExclusionEvent,
     LedgerRow,
@@ -98,12 +99,10 @@ WHERE (site IN {sites:Array(String)} OR site = '*')
 ORDER BY start, id
 """
 
-_MAINTENANCE = """
-SELECT id, sites, all_sites, start, `end`, announced_at, regular, cancelled, title, impact
-FROM maintenance FINAL
-WHERE `end` > {after:DateTime64(3, 'UTC')}
-ORDER BY start, id
-"""
+_MAINTENANCE = (
+    f"SELECT {MAINTENANCE_COLUMNS} FROM maintenance FINAL"
+    " WHERE `end` > {after:DateTime64(3, 'UTC')} ORDER BY start, id"
+)
 
 _RESPONSE_TIMES = """
 SELECT site, region, toStartOfInterval(minute, toIntervalSecond({bucket:UInt32})) AS bucket,
@@ -228,21 +227,7 @@ class ClickHouseStatusRepository:
 
     def maintenance(self, ends_after: datetime) -> list[MaintenanceEvent]:
         """See :meth:`StatusRepository.maintenance`."""
-        rows = self._rows(_MAINTENANCE, after=ends_after)
-        return [
-            MaintenanceEvent(
-                id=id_,
-                sites="*" if all_sites else list(sites),
-                start=_utc(s),
-                end=_utc(e),
-                announced_at=_utc(announced),
-                regular=regular,
-                cancelled=cancelled,
-                title=title,
-                impact=impact,
-            )
-            for id_, sites, all_sites, s, e, announced, regular, cancelled, title, impact in rows
-        ]
+        return [maintenance_from_row(row) for row in self._rows(_MAINTENANCE, after=ends_after)]
 
     def response_times(
         self, sites: Collection[str], start: datetime, end: datetime, bucket_s: int
