@@ -19,6 +19,7 @@ Sizes and shape (environment; comma-separated lists run every combination)::
     BENCH_PIPELINE_GRACE=60              # the stream worker's reordering grace (its default)
     BENCH_PIPELINE_STREAM_WORKERS=1      # e.g. "1,2"
     BENCH_PIPELINE_PROBE_WORKERS=1       # per region
+    BENCH_PIPELINE_ALERTS=1              # 0: without the alert engine (no alert latency)
 
 ``python -m benchmarks pipeline`` runs it alone; ``python -m benchmarks.bench_pipeline`` too,
 and prints the README table.
@@ -78,6 +79,8 @@ def run_once(options: dict[str, str]) -> dict[str, Any]:
         argv = [sys.executable, "-m", "benchmarks.pipeline.orchestrate", "--out", str(out)]
         for option, value in options.items():
             argv += [f"--{option}", value]
+        if os.environ.get("BENCH_PIPELINE_ALERTS", "1") == "0":
+            argv.append("--no-alerts")
         print(f"-- pipeline run: {' '.join(argv[3:])}", flush=True)
         done = subprocess.run(argv, cwd=REPO, stdout=sys.stderr, stderr=subprocess.STDOUT)
         if done.returncode != 0:

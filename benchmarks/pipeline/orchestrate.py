@@ -65,6 +65,7 @@ class Options:
     down_after_s: float = 10.0
     target_ports: int = 4
     bootstrap: str | None = None  # an existing broker instead of a local one
+    alerts: bool = True  # run the alert engine (off: no alert latency is measured)
 
     @property
     def down_count(self) -> int:
@@ -239,10 +240,11 @@ class PipelineRun:
         sink_stop = asyncio.Event()
         tasks = [
             asyncio.create_task(run_sink(settings, bootstrap, store, sink_stop), name="sink"),
-            asyncio.create_task(engine.run(), name="alert engine"),
             asyncio.create_task(sampler.run(self.stop), name="offsets"),
             asyncio.create_task(watcher.run(self.stop), name="events"),
         ]
+        if opts.alerts:
+            tasks.append(asyncio.create_task(engine.run(), name="alert engine"))
         try:
             self._start_probes(config, bootstrap)
             self.marks["probes_started"] = time.time()
@@ -309,7 +311,8 @@ class PipelineRun:
         deadline = down_at + opts.grace_s + 6 * opts.interval_s + 60
         while time.time() < deadline:
             self._check(tasks)
-            if all(s in watcher.first_outage and s in watcher.first_alert for s in down_sites):
+            alerted = watcher.first_alert if opts.alerts else watcher.first_outage
+            if all(s in watcher.first_outage and s in alerted for s in down_sites):
                 break
             await asyncio.sleep(1)
         return down_sites, down_at
@@ -436,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-workers", type=int, default=defaults.probe_workers)
     parser.add_argument("--down-fraction", type=float, default=defaults.down_fraction)
     parser.add_argument("--bootstrap", default=None, help="use this broker, start none")
+    parser.add_argument("--no-alerts", action="store_true", help="do not run the alert engine")
     parser.add_argument(
         "--keep", type=Path, default=None, help="work in this folder and keep it (logs, data)"
     )
@@ -444,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = Options(
         sites=args.sites, interval_s=args.interval, seconds=args.seconds, grace_s=args.grace,
         stream_workers=args.stream_workers, probe_workers=args.probe_workers,
-        down_fraction=args.down_fraction, bootstrap=args.bootstrap,
+        down_fraction=args.down_fraction, bootstrap=args.bootstrap, alerts=not args.no_alerts,
     )  # fmt: skip
     if args.keep is not None:
         args.keep.mkdir(parents=True, exist_ok=True)
