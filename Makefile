@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet 'pip==26.3'
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
@@ -30,7 +30,7 @@ test: install kafka-jars browser
 # Debian's Chromium for the status-page browser tests (CI runs as root on a clean machine);
 # Playwright drives it by path, so `playwright install` is never needed.
 browser:
-	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
 # Every fault-injection test, the slow ones included.
 test-faults: install kafka-jars
