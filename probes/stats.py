@@ -20,7 +20,7 @@ _LATENESS_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
 
 
 class ProbeStats:
-    """What a worker did; the lead's ``slawatch run`` and ``/metrics`` read it."""
+    """What a worker did; ``slawatch run``, ``slawatch status`` and ``/metrics`` read it."""
 
     def __init__(self, registry: CollectorRegistry | None = None, samples: int = 100_000) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
