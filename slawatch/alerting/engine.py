@@ -3,11 +3,14 @@
 Inputs: ``outages``, ``ledger``, ``maintenance``, ``probe-results`` (reference checks),
 ``snapshots`` and ``support``; output: ``alerts`` (keyed by alert id). The evaluator's
 whole state is snapshotted, *together with the input offsets it reflects*, to the compacted
-topic ``alert-engine-state``; on start the engine restores the latest snapshot and seeks
-every input partition to the recorded offset, so a restart neither forgets an open alert
-nor re-fires it. A crash after publishing alerts but before the next snapshot may publish
-them again: alert ids are deterministic, so the store and the notifiers deduplicate them.
-An input record that does not decode (or has no value) is published to ``dead-letter``
+topic ``alert-engine-state`` (compressed and chunked, :mod:`slawatch.alerting.snapshot`, so
+no record nears Kafka's message size limit); on start the engine restores the latest
+snapshot and seeks every input partition to the recorded offset, so a restart neither
+forgets an open alert nor re-fires it. A snapshot that cannot be written is logged as an
+error and retried; the engine goes on, and the last complete snapshot stays valid.
+A crash after publishing alerts but before the next snapshot may publish them again:
+alert ids are deterministic, so the store and the notifiers deduplicate them. An input
+record that does not decode (or has no value) is published to ``dead-letter``
 (:mod:`slawatch.dead_letters`, component ``alert-engine``) with the reason, and skipped.
 """
 
@@ -16,15 +19,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from sla.contract import Contract
 from slawatch import topics
-from slawatch.alerting import metrics
+from slawatch.alerting import metrics, snapshot
 from slawatch.alerting.evaluator import AlertEvaluator, EngineState, Kind
 from slawatch.alerting.settings import AlertingSettings
 from slawatch.dead_letters import dead_letter_json
@@ -32,6 +37,8 @@ from slawatch.notify.topics import ensure_topics, partitions_of
 
 log = logging.getLogger(__name__)
 STATE_TOPIC = "alert-engine-state"
+FINAL_SNAPSHOT_ATTEMPTS = 3  # on stop; a failure then leaves the previous snapshot in force
+FINAL_SNAPSHOT_RETRY_SECONDS = 1.0
 INPUTS: dict[str, Kind] = {
     topics.OUTAGES: "outage",
     topics.LEDGER: "ledger",
@@ -75,6 +82,9 @@ class AlertEngine:
         self.evaluator: AlertEvaluator | None = None
         self.published = 0
         self.rejected = 0
+        self.snapshot_failures = 0
+        self._live_chunks: list[bytes] = []  # the chunk keys of the latest complete snapshot
+        self._stale_chunks: set[bytes] = set()  # chunk keys to delete (tombstones)
 
     def stop(self) -> None:
         """Finish the current batch, write a last snapshot and return from ``run()``."""
@@ -110,7 +120,7 @@ class AlertEngine:
             if ready is not None:
                 ready.set()
             await self._loop(consumer, producer)
-            await self._snapshot(producer)
+            await self._final_snapshot(producer)
         finally:
             await consumer.stop()
             await producer.stop()
@@ -143,6 +153,7 @@ class AlertEngine:
                     metrics.PUBLISHED.labels(alert.rule, alert.severity, alert.state).inc()
                 self.published += len(alerts)
                 if alerts or time.monotonic() - last_snapshot >= self._settings.snapshot_seconds:
+                    # On failure too: the next attempt comes snapshot_seconds later.
                     await self._snapshot(producer)
                     last_snapshot = time.monotonic()
 
@@ -189,17 +200,101 @@ class AlertEngine:
         key = f"{record.topic}|{record.partition}|{record.offset}".encode()
         await producer.send_and_wait(self._dead_letter_topic, letter, key=key)
 
-    async def _snapshot(self, producer: AIOKafkaProducer) -> None:
+    async def _snapshot(self, producer: AIOKafkaProducer) -> bool:
+        """Write the state and its offsets; ``False`` (logged, counted) when that fails.
+
+        The chunks are acknowledged before the manifest is written, so a failure part-way
+        leaves the previous snapshot (and the offsets it records) the one a restart restores.
+        """
         assert self.evaluator is not None
-        await producer.send_and_wait(
-            self._state_topic,
-            self.evaluator.state.model_dump_json().encode(),
-            key=self._settings.state_key.encode(),
+        state_json = self.evaluator.state.model_dump_json().encode()
+        compressed = await asyncio.to_thread(snapshot.compress, state_json)
+        encoded = snapshot.encode(
+            state_json, compressed, self._settings.state_key, uuid.uuid4().hex
         )
+        try:
+            pending = [
+                await producer.send(self._state_topic, value, key=key)
+                for key, value in encoded.chunks
+            ]
+            await asyncio.gather(*pending)
+            key, value = encoded.manifest
+            await producer.send_and_wait(self._state_topic, value, key=key)
+        except KafkaError as exc:
+            self.snapshot_failures += 1
+            metrics.SNAPSHOT_FAILURES.inc()
+            self._stale_chunks.update(k for k, _ in encoded.chunks)
+            log.error(
+                "alert engine: state snapshot of %d bytes (%d compressed, %d records) failed: "
+                "%r; the previous snapshot stays in force, retrying in %.0f s",
+                encoded.json_bytes,
+                len(compressed),
+                len(encoded.records),
+                exc,
+                self._settings.snapshot_seconds,
+            )
+            return False
+        self._stale_chunks.update(self._live_chunks)
+        self._live_chunks = [k for k, _ in encoded.chunks]
         metrics.SNAPSHOTS.inc()
+        metrics.SNAPSHOT_BYTES.set(len(compressed))
+        await self._delete_stale_chunks(producer)
+        return True
+
+    async def _delete_stale_chunks(self, producer: AIOKafkaProducer) -> None:
+        """Tombstone chunks no manifest names any more (kept for a later try on failure)."""
+        if not self._stale_chunks:
+            return
+        try:
+            pending = [
+                await producer.send(self._state_topic, None, key=key)
+                for key in sorted(self._stale_chunks)
+            ]
+            await asyncio.gather(*pending)
+        except KafkaError as exc:
+            log.warning(
+                "alert engine: deleting %d old snapshot chunks failed: %r",
+                len(self._stale_chunks),
+                exc,
+            )
+            return
+        self._stale_chunks.clear()
+
+    async def _final_snapshot(self, producer: AIOKafkaProducer) -> None:
+        """The snapshot on stop, tried a few times; the engine stops cleanly either way."""
+        for attempt in range(1, FINAL_SNAPSHOT_ATTEMPTS + 1):
+            if await self._snapshot(producer):
+                return
+            if attempt < FINAL_SNAPSHOT_ATTEMPTS:
+                await asyncio.sleep(FINAL_SNAPSHOT_RETRY_SECONDS)
+        log.error(
+            "alert engine: no snapshot on stop after %d attempts; a restart resumes from the "
+            "previous one (inputs since are re-read, alerts may be published again with the "
+            "same ids)",
+            FINAL_SNAPSHOT_ATTEMPTS,
+        )
 
     async def _restore(self) -> EngineState:
         """The latest snapshot of this engine's key (a fresh state when there is none)."""
+        latest = await self._read_state_topic()
+        state_key = self._settings.state_key
+        state = snapshot.decode(state_key, latest)
+        value = latest.get(state_key.encode())
+        manifest = snapshot.parse_manifest(value) if value is not None else None
+        keep = manifest.snapshot_id if manifest is not None else None
+        if manifest is not None:
+            self._live_chunks = [
+                snapshot.chunk_key(state_key, manifest.snapshot_id, i)
+                for i in range(manifest.chunks)
+            ]
+        self._stale_chunks = snapshot.stale_chunks(state_key, latest, keep)
+        if state is None:
+            return EngineState()
+        log.info("alert engine: restored state at offsets %s", state.offsets)
+        return state
+
+    async def _read_state_topic(self) -> dict[bytes, bytes]:
+        """The latest value of every key on the state topic (deleted keys left out)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
             group_id=None,
@@ -207,28 +302,28 @@ class AlertEngine:
             auto_offset_reset="earliest",
         )
         await consumer.start()
-        latest: bytes | None = None
+        latest: dict[bytes, bytes] = {}
         try:
             parts = (await partitions_of(self._bootstrap, [self._state_topic])).get(
                 self._state_topic, []
             )
             assigned = [TopicPartition(self._state_topic, p) for p in parts]
             if not assigned:
-                return EngineState()
+                return latest
             consumer.assign(assigned)  # no committed offsets: reads from the beginning
             ends = await consumer.end_offsets(assigned)
             while any([await consumer.position(tp) < ends[tp] for tp in assigned]):
                 for records in (await consumer.getmany(timeout_ms=500)).values():
                     for record in records:
-                        if record.key == self._settings.state_key.encode():
-                            latest = record.value
+                        if record.key is None:
+                            continue
+                        if record.value is None:
+                            latest.pop(record.key, None)
+                        else:
+                            latest[record.key] = record.value
         finally:
             await consumer.stop()
-        if latest is None:
-            return EngineState()
-        state = EngineState.model_validate_json(latest)
-        log.info("alert engine: restored state at offsets %s", state.offsets)
-        return state
+        return latest
 
     async def _assign(self, consumer: AIOKafkaConsumer, state: EngineState) -> None:
         layout = await partitions_of(self._bootstrap, list(self._inputs))
