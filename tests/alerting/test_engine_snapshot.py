@@ -20,7 +20,9 @@ from tests.alerting.large_state import T0, large_state
 
 pytestmark = pytest.mark.timeout(120)
 
-SETTINGS = AlertingSettings(tick_seconds=0.2, snapshot_seconds=0.2)
+# One evaluation of 20,000 sites takes seconds: evaluate once at the start, snapshot on stop
+# (the refused-snapshot test overrides snapshot_seconds to see the retries while running).
+SETTINGS = AlertingSettings(tick_seconds=60, snapshot_seconds=60)
 
 
 class SeededEngine(AlertEngine):
@@ -63,9 +65,14 @@ async def state_records(bootstrap: str, topic: str) -> list[tuple[bytes, bytes |
         await consumer.stop()
 
 
-def engine(bootstrap: str, prefix: str, seed: EngineState | None = None) -> SeededEngine:
+def engine(
+    bootstrap: str,
+    prefix: str,
+    seed: EngineState | None = None,
+    settings: AlertingSettings = SETTINGS,
+) -> SeededEngine:
     return SeededEngine(
-        bootstrap, Contract(), SETTINGS, topic_prefix=prefix, clock=lambda: T0, seed=seed
+        bootstrap, Contract(), settings, topic_prefix=prefix, clock=lambda: T0, seed=seed
     )
 
 
@@ -120,7 +127,12 @@ async def test_a_refused_snapshot_is_logged_and_the_engine_keeps_running(
     finally:
         await admin.close()
     caplog.set_level(logging.ERROR, logger="slawatch.alerting.engine")
-    refused = engine(kafka_bootstrap, topic_prefix, seed=large_state(5_000))
+    refused = engine(
+        kafka_bootstrap,
+        topic_prefix,
+        seed=large_state(2_000),
+        settings=AlertingSettings(tick_seconds=0.2, snapshot_seconds=0.2),
+    )
     await run_briefly(refused, 1.0)
     assert refused.snapshot_failures >= 2  # retried while running, and tried again on stop
     assert "state snapshot of" in caplog.text and "MessageSizeTooLarge" in caplog.text
