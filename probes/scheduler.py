@@ -3,8 +3,13 @@
 One asyncio task per site runs ``sleep until slot → check → put result``. The loop is
 sequential, so a site is never checked twice at once; if a check (or a full buffer) holds
 the loop past the next slot, that slot is skipped and counted, and the grid stays put: the
-schedule never drifts. ``put`` on a full buffer waits, which is the backpressure: when Kafka
-is slow the checks slow down instead of the memory growing.
+schedule never drifts. Each slot of a site is checked at most once by a scheduler, even when
+the site's loop is restarted (a rebalance, a changed definition): a new loop starts after
+the last slot checked here, and a loop that is no longer the site's current one never
+starts or delivers a check, even if its cancellation was lost (Python 3.11's
+``asyncio.wait_for`` swallows a cancellation that lands as its inner future completes).
+``put`` on a full buffer waits, which is the backpressure: when Kafka is slow the checks
+slow down instead of the memory growing.
 """
 
 from __future__ import annotations
@@ -66,6 +71,9 @@ class Scheduler:
         self._slots = asyncio.Semaphore(max_concurrent_checks)  # bounds open sockets
         self._sites: dict[str, Site] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        # site id -> epoch seconds of the last slot a check started for; kept when a site is
+        # removed, so that a site coming back never repeats a slot (one float per site seen)
+        self._last_slot: dict[str, float] = {}
 
     @property
     def site_ids(self) -> set[str]:
@@ -101,18 +109,38 @@ class Scheduler:
     async def _loop(self, site: Site) -> None:
         interval = site.interval_s
         phase = phase_s(site.id, interval)
-        index = first_slot_at_or_after(self._clock.now(), phase, interval)
+        index = self._first_slot(site.id, phase, interval)
         while True:
             slot = slot_time(index, phase, interval)
             await self._clock.sleep_until(slot)
-            await self._run_slot(site, slot)
+            if not await self._run_slot(site, slot):
+                return  # removed: the site's slots belong to a new loop or another worker
             following = next_slot_index(index, self._clock.now(), phase, interval)
             if following > index + 1:
                 self._stats.skipped(following - index - 1)
             index = following
 
-    async def _run_slot(self, site: Site, slot: float) -> None:
+    def _first_slot(self, site_id: str, phase: float, interval: float) -> int:
+        """The first slot of a (re)started loop: not in the past, after any already checked."""
+        index = first_slot_at_or_after(self._clock.now(), phase, interval)
+        last = self._last_slot.get(site_id)
+        if last is not None:
+            after_last = first_slot_at_or_after(last, phase, interval)
+            if slot_time(after_last, phase, interval) <= last:
+                after_last += 1
+            index = max(index, after_last)
+        return index
+
+    def _is_current(self, site_id: str) -> bool:
+        """Whether the running task is the site's loop now (not one removed or replaced)."""
+        return self._tasks.get(site_id) is asyncio.current_task()
+
+    async def _run_slot(self, site: Site, slot: float) -> bool:
+        """Check ``slot``; false when the loop was removed, so it must end."""
         async with self._slots:
+            if not self._is_current(site.id):
+                return False
+            self._last_slot[site.id] = slot
             lateness = self._clock.now() - slot
             try:
                 result = await self._check(site, datetime.fromtimestamp(slot, UTC))
@@ -120,7 +148,12 @@ class Scheduler:
                 raise
             except Exception:  # the runner never raises; this guards the loop all the same
                 log.exception("check of %s failed outside the runner", site.id)
-                return
+                return True
+        if not self._is_current(site.id):
+            # Removed while checking and the cancellation was swallowed on the way: the
+            # check was meant to be cancelled (its slot is not ours), so it is not delivered.
+            log.debug("check of %s ended after its loop was removed; dropped", site.id)
+            return False
         self._stats.checked(result, lateness)
         if self._buffer.full():
             # Wait for room: backpressure. Shielded, so that a site removed (partition
@@ -129,3 +162,4 @@ class Scheduler:
         else:
             self._buffer.put_nowait(result)
         self._stats.buffered.set(self._buffer.qsize())
+        return True

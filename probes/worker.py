@@ -85,14 +85,26 @@ class _SiteTable:
         self._region = region
         self._scheduler = scheduler
         self._by_partition: dict[TopicPartition, set[str]] = defaultdict(set)
+        self._assigned: set[TopicPartition] = set()
+
+    def assign(self, partitions: set[TopicPartition]) -> None:
+        """Partitions now ours: their entries are applied (they are read from the start)."""
+        self._assigned |= partitions
 
     def drop(self, partitions: set[TopicPartition]) -> None:
+        """Partitions no longer ours: stop their sites, ignore their entries from now on."""
+        self._assigned -= partitions
         for tp in partitions:
             for site_id in self._by_partition.pop(tp, set()):
                 self._scheduler.remove(site_id)
 
     def apply(self, tp: TopicPartition, key: bytes | None, value: bytes | None) -> str | None:
         """Apply one entry; the reason when it is not a valid site (it is then not checked)."""
+        if tp not in self._assigned:
+            # Fetched before a revoke and handed over after it: the partition may be another
+            # worker's now, and starting its site here would check it twice. When it is ours
+            # again it is re-read from the beginning anyway.
+            return None
         if key is None:
             return "entry without a key: sites are keyed by their id"
         site_id = key.decode("utf-8", errors="replace")
@@ -133,6 +145,7 @@ class _Rebalance(ConsumerRebalanceListener):
         consumer = self._worker.consumer
         if assigned and consumer is not None:
             await consumer.seek_to_beginning(*assigned)
+        self._worker.table.assign(set(assigned))
         log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
 
 

@@ -56,9 +56,14 @@ class VirtualClock:
 class FakeChecks:
     """A check that takes ``duration`` virtual seconds and records every call."""
 
-    def __init__(self, clock: VirtualClock, duration: float = 0.0) -> None:
+    def __init__(
+        self, clock: VirtualClock, duration: float = 0.0, swallow_cancel: bool = False
+    ) -> None:
         self.clock = clock
         self.duration = duration
+        # Like Python 3.11's asyncio.wait_for (probes.tcp.close) when the cancellation lands as
+        # its inner future completes: the check ends normally, the cancellation is lost.
+        self.swallow_cancel = swallow_cancel
         self.calls: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
         self.running: dict[str, int] = defaultdict(int)
         self.max_running: dict[str, int] = defaultdict(int)
@@ -70,6 +75,9 @@ class FakeChecks:
         self.max_running[site.id] = max(self.max_running[site.id], self.running[site.id])
         try:
             await self.clock.sleep_until(started + self.duration)
+        except asyncio.CancelledError:
+            if not self.swallow_cancel:
+                raise
         finally:
             self.running[site.id] -= 1
         return CheckResult(
@@ -175,6 +183,70 @@ async def test_remove_and_change_of_a_site(clock: VirtualClock) -> None:
     assert stats.assigned_sites._value.get() == 2
     await scheduler.stop()
     assert scheduler.site_ids == set()
+
+
+async def collect(buffer: asyncio.Queue[CheckResult], into: list[CheckResult]) -> None:
+    while True:
+        into.append(await buffer.get())
+
+
+def called_slots(checks: FakeChecks, site_id: str) -> list[datetime]:
+    return [scheduled for scheduled, _ in checks.calls[site_id]]
+
+
+async def test_a_restarted_loop_never_repeats_a_slot(clock: VirtualClock) -> None:
+    """Revoked and re-assigned (re-read from the partition's start), then a new version of
+    the site: each restart, at the very moment slot k was checked, goes on after slot k."""
+    checks, stats = FakeChecks(clock), ProbeStats()
+    buffer: asyncio.Queue[CheckResult] = asyncio.Queue(maxsize=1000)
+    scheduler = Scheduler(checks, buffer, stats, clock)
+    delivered: list[CheckResult] = []
+    collector = asyncio.create_task(collect(buffer, delivered))
+    site = make_site("a", 5)
+    phase = phase_s("a", 5)
+    scheduler.upsert(site)
+    first = first_slot_at_or_after(START, phase, 5)
+    await clock.run_until(slot_time(first + 2, phase, 5))  # slot first+2 checked just now
+    scheduler.remove("a")  # partition revoked ...
+    scheduler.upsert(site)  # ... and assigned back, in the same instant
+    await clock.run_until(slot_time(first + 4, phase, 5))  # first+4 checked just now
+    scheduler.upsert(site.model_copy(update={"timeout_s": 2.0}))  # a new version
+    await clock.run_until(START + 60)
+    slots = called_slots(checks, "a")
+    assert len(slots) == len(set(slots)), slots
+    assert len(slots) == pytest.approx(60 / 5, abs=1)  # and no slot lost either
+    assert sorted(r.scheduled_at for r in delivered) == slots
+    await scheduler.stop()
+    collector.cancel()
+
+
+async def test_a_removed_loop_whose_cancellation_is_lost_stops(clock: VirtualClock) -> None:
+    """A site removed mid-check, whose check swallows the cancellation, then assigned again:
+    the old loop neither delivers that check nor goes on checking next to the new loop."""
+    checks, stats = FakeChecks(clock, duration=2, swallow_cancel=True), ProbeStats()
+    buffer: asyncio.Queue[CheckResult] = asyncio.Queue(maxsize=1000)
+    scheduler = Scheduler(checks, buffer, stats, clock)
+    delivered: list[CheckResult] = []
+    collector = asyncio.create_task(collect(buffer, delivered))
+    site = make_site("a", 5)
+    phase = phase_s("a", 5)
+    scheduler.upsert(site)
+    first = first_slot_at_or_after(START, phase, 5)
+    try:
+        await clock.run_until(slot_time(first + 1, phase, 5) + 1)  # slot first+1 in flight
+        scheduler.remove("a")
+        scheduler.upsert(site)
+        await clock.run_until(START + 60)
+        slots = called_slots(checks, "a")
+        assert len(slots) == len(set(slots)), slots
+        assert checks.max_running["a"] == 1  # never two checks of the site at once
+        removed_slot = datetime.fromtimestamp(slot_time(first + 1, phase, 5), UTC)
+        assert removed_slot not in {r.scheduled_at for r in delivered}  # not ours any more
+        assert len(delivered) == len(slots) - 1 - checks.running["a"]
+    finally:
+        checks.swallow_cancel = False  # so that every loop's check can be cancelled now
+        await scheduler.stop()
+        collector.cancel()
 
 
 def test_phase_is_stable_and_spreads_sites() -> None:
