@@ -140,10 +140,16 @@ class AlertEngine:
                         await self._dead_letter(producer, record, reason, now)
                 key = f"{partition.topic}:{partition.partition}"
                 self.evaluator.state.offsets[key] = records[-1].offset + 1
-            if batch or time.monotonic() - last_tick >= self._settings.tick_seconds:
+            # Probe results stream in all the time and only feed the (slow-moving) region
+            # check: they alone wait for the tick, so a busy fleet does not re-evaluate every
+            # site on every poll. Any other input (an outage, a ledger row, …) is evaluated
+            # at once. The evaluation runs in a thread: it can take seconds on a large fleet
+            # and must not hold the event loop that `slawatch run` shares with other parts.
+            urgent = any(self._inputs[tp.topic] != "probe" for tp in batch)
+            if urgent or time.monotonic() - last_tick >= self._settings.tick_seconds:
                 last_tick = time.monotonic()
                 with metrics.EVALUATION_SECONDS.time():
-                    alerts = self.evaluator.tick(now)
+                    alerts = await asyncio.to_thread(self.evaluator.tick, now)
                 for alert in alerts:
                     await producer.send_and_wait(
                         self._alerts_topic,
