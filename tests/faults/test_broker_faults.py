@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,9 @@ async def _leader_of_most(bootstrap: str, topic: str) -> int:
     return max(set(leaders), key=leaders.count)
 
 
+HOLD_DEGRADED_S = 5.0
+
+
 @pytest.mark.slow_faults
 async def test_one_of_three_brokers_killed_loses_nothing(
     three_brokers: LocalKafka, topic_prefix: str, migrated_clickhouse: Any, tmp_path: Path
@@ -64,6 +68,10 @@ async def test_one_of_three_brokers_killed_loses_nothing(
         node = asyncio.run(_leader_of_most(bootstrap, f"{topic_prefix}probe-results"))
         three_brokers.kill(node)  # RF 3, min ISR 2: two nodes keep acks=all working
         killed.append(node)
+        # The fault is the cluster running on two nodes: hold it for a few check intervals,
+        # so that the probes are seen checking and publishing through it (a SIGKILL alone
+        # returns at once).
+        time.sleep(HOLD_DEGRADED_S)
 
     report = await run_flow(
         bootstrap, topic_prefix, migrated_clickhouse, tmp_path, kill_a_leader, replication=3
