@@ -9,7 +9,6 @@ of failing on the held store.
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from slawatch.errors import UserError
+from slawatch.processes import pid_is_running
 
 STATE_FILE = "run.json"
 
@@ -47,7 +47,7 @@ class RunningInstance:
             instance = cls(**json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
-        return instance if _alive(instance.pid) else None
+        return instance if pid_is_running(instance.pid) else None
 
     def fetch(self, path: str, timeout_s: float = 30.0) -> bytes:
         """GET ``path`` from the admin API; errors say what failed."""
@@ -79,13 +79,3 @@ def remove(data_dir: Path, pid: int) -> None:
             path.unlink()
     except (OSError, ValueError):
         pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

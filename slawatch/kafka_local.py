@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from slawatch.errors import UserError
+from slawatch.processes import pid_is_running
 
 KAFKA_VERSION = "3.9.1"
 STATE_FILE = "cluster.json"
@@ -268,21 +269,6 @@ log4j.logger.kafka.request.logger=WARN
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def pid_is_running(pid: int) -> bool:
-    """True when ``pid`` is a live (non-zombie) process."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
 
 
 def pid_is_our_broker(pid: int, node_dir: Path) -> bool:

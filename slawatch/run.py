@@ -297,7 +297,7 @@ class Pipeline:
     async def _announce_demo_maintenance(
         self, started: datetime, schedule: FailureSchedule
     ) -> None:
-        from stream.calendar_io import ensure_calendar_topic, publish
+        from stream.calendar_io import publish
 
         after, until = demo_maintenance_window(schedule)
         window = MaintenanceEvent(
@@ -310,7 +310,6 @@ class Pipeline:
             impact="the demo health endpoint may fail",
         )
         topic = topics.topic(topics.MAINTENANCE, self.settings.kafka.topic_prefix)
-        await ensure_calendar_topic(self.bootstrap, topic, self.settings.kafka.replication_factor)
         await publish(self.bootstrap, topic, window.id, window.model_dump_json().encode())
         self.say(
             f"maintenance {window.id} announced for {window.start:%H:%M}-{window.end:%H:%M} UTC "

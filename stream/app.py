@@ -36,6 +36,7 @@ from stream import metrics
 from stream.calendar_reader import read_calendar
 from stream.messages import DeadLetter, decode_error
 from stream.processor import Calendar, Outputs, SiteProcessor, SiteRecord, new_record
+from stream.topics import OUTPUT_TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -120,17 +121,7 @@ class StreamWorker:
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.results_topic = app.topic(s.topic(topics.PROBE_RESULTS), **raw)
-        self.out = {
-            name: app.topic(s.topic(name), **raw)
-            for name in (
-                topics.OUTAGES,
-                topics.SEGMENTS,
-                topics.LEDGER,
-                topics.SITE_STATUS,
-                topics.LATE_RESULTS,
-                topics.DEAD_LETTER,
-            )
-        }
+        self.out = {name: app.topic(s.topic(name), **raw) for name in OUTPUT_TOPICS}
         schema: Any = faust.Schema(
             key_type=str, value_type=bytes, key_serializer="json", value_serializer="raw"
         )

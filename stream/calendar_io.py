@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError
 
+from slawatch import topics
 from slawatch.errors import UserError
+from slawatch.kafka_admin import ensure_topics
 
 
 async def ensure_calendar_topic(bootstrap: str, topic: str, replication_factor: int) -> None:
     """Create the (one-partition, compacted) calendar topic if it does not exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
-    try:
-        await admin.start()
-    except KafkaError as exc:
-        raise UserError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
-    try:
-        if topic in set(await admin.list_topics()):
-            return
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(
-                [
-                    NewTopic(
-                        name=topic,
-                        num_partitions=1,
-                        replication_factor=replication_factor,
-                        topic_configs={"cleanup.policy": "compact"},
-                    )
-                ]
-            )
-    finally:
-        await admin.close()
+    spec = topics.PIPELINE_TOPICS[topics.MAINTENANCE]  # exclusions: the same policy
+    await ensure_topics(bootstrap, {topic: spec}, 1, replication_factor)
 
 
 async def publish(bootstrap: str, topic: str, key: str, value: bytes) -> None:

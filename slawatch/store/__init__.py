@@ -24,6 +24,7 @@ from clickhouse_connect.driver.client import Client
 from clickhouse_connect.driver.exceptions import ClickHouseError
 
 from slawatch.errors import InputError, UserError
+from slawatch.processes import pid_is_running
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _engine_lock = threading.Lock()
@@ -122,7 +123,7 @@ def _chdb_open_error(path: Path, exc: Exception) -> UserError:
     holder = holder_pid(path)
     # chDB says only "Error initializing EmbeddedServer" (the lock failure goes to stderr):
     # the pid in <path>/status being alive tells that another process holds the path.
-    held = holder is not None and holder != os.getpid() and _pid_alive(holder)
+    held = holder is not None and holder != os.getpid() and pid_is_running(holder)
     if held or "Cannot lock file" in text:
         who = f"process {holder}" if holder else "another process"
         return UserError(
@@ -130,16 +131,6 @@ def _chdb_open_error(path: Path, exc: Exception) -> UserError:
             "a path; stop that process, go through its HTTP API, or use a ClickHouse server"
         )
     return UserError(f"cannot open the embedded ClickHouse at {path}: {_first_line(exc, '')}")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def holder_pid(path: Path) -> int | None:
