@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -116,6 +116,26 @@ async def start_metrics(host: str, port: int | None) -> web.AppRunner | None:
         return await serve_metrics(host, port)
     except OSError as exc:
         raise UserError(f"cannot serve /metrics on {host}:{port}: {_reason(exc)}") from None
+
+
+@contextlib.asynccontextmanager
+async def metrics_endpoint(
+    host: str, port: int | None, bootstrap: str, groups: Iterable[str] = ()
+) -> AsyncIterator[None]:
+    """``/metrics`` on ``port`` (if set) with the consumer lag of ``groups``, for a block."""
+    metrics = await start_metrics(host, port)
+    stopped = asyncio.Event()
+    lag = None
+    if metrics is not None and groups:
+        lag = asyncio.create_task(lag_monitor(bootstrap, list(groups), stopped))
+    try:
+        yield
+    finally:
+        stopped.set()
+        if lag is not None:
+            await lag
+        if metrics is not None:
+            await metrics.cleanup()
 
 
 def start_metrics_thread(host: str, port: int | None) -> None:

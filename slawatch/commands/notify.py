@@ -69,21 +69,10 @@ def _run(args: argparse.Namespace) -> int:
 async def _serve(
     settings: Settings, bootstrap: str, prefix: str, metrics_host: str, metrics_port: int | None
 ) -> None:
-    from slawatch.observability import lag_monitor, start_metrics
+    from slawatch.observability import metrics_endpoint
 
-    metrics = await start_metrics(metrics_host, metrics_port)
-    stopped = asyncio.Event()
-    lag = None
-    if metrics is not None:
-        lag = asyncio.create_task(lag_monitor(bootstrap, [settings.notify.group_id], stopped))
-    try:
+    async with metrics_endpoint(metrics_host, metrics_port, bootstrap, [settings.notify.group_id]):
         await _notify(settings, bootstrap, prefix)
-    finally:
-        stopped.set()
-        if lag is not None:
-            await lag
-        if metrics is not None:
-            await metrics.cleanup()
 
 
 async def _notify(settings: Settings, bootstrap: str, prefix: str) -> None:

@@ -95,28 +95,11 @@ async def _serve(
     settings: Any, bootstrap: str, client: Any, metrics_host: str, metrics_port: int | None
 ) -> None:
     from sinks.service import run_sink
-    from slawatch.observability import lag_monitor, serve_metrics
+    from slawatch.observability import metrics_endpoint
 
-    metrics = None
-    if metrics_port is not None:
-        try:
-            metrics = await serve_metrics(metrics_host, metrics_port)
-        except OSError as exc:
-            raise UserError(
-                f"cannot serve /metrics on {metrics_host}:{metrics_port}: {exc.strerror}"
-            ) from None
-    stopped = asyncio.Event()
-    lag = None
-    if metrics is not None:  # slawatch_consumer_lag{group} of the sink's own group
-        lag = asyncio.create_task(lag_monitor(bootstrap, [settings.sink.group_id], stopped))
-    try:
+    # with /metrics: slawatch_consumer_lag{group} of the sink's own group too
+    async with metrics_endpoint(metrics_host, metrics_port, bootstrap, [settings.sink.group_id]):
         await run_sink(settings, bootstrap, client)
-    finally:
-        stopped.set()
-        if lag is not None:
-            await lag
-        if metrics is not None:
-            await metrics.cleanup()
 
 
 def read_store_events(config: Path | None, dsn: str | None, site: str | None) -> list[Any]:
