@@ -48,7 +48,8 @@ Row = dict[str, Any]
 Decoder = Callable[[bytes | None, Received], Row]
 
 
-def _parse(model: type[BaseModel], value: bytes | None) -> Any:
+def parse_message(model: type[BaseModel], value: bytes | None) -> Any:
+    """``value`` as ``model``; a tombstone or an invalid value is :class:`MalformedMessage`."""
     if value is None:
         raise MalformedMessage("empty message (tombstone): nothing to store")
     try:
@@ -62,7 +63,7 @@ def _parse(model: type[BaseModel], value: bytes | None) -> Any:
 
 def probe_result_row(value: bytes | None, received: Received) -> Row:
     """A CheckResult as a probe_results row (timings flattened: timings.dns_ms → dns_ms)."""
-    result: CheckResult = _parse(CheckResult, value)
+    result: CheckResult = parse_message(CheckResult, value)
     row = result.model_dump(exclude={"timings"})
     row["outcome"] = result.outcome.value
     row.update(result.timings.model_dump())
@@ -71,7 +72,7 @@ def probe_result_row(value: bytes | None, received: Received) -> Row:
 
 def outage_row(value: bytes | None, received: Received) -> Row:
     """An Outage as an outages row."""
-    outage: Outage = _parse(Outage, value)
+    outage: Outage = parse_message(Outage, value)
     row = outage.model_dump()
     row["state"] = outage.state.value
     return row
@@ -79,7 +80,7 @@ def outage_row(value: bytes | None, received: Received) -> Row:
 
 def segment_row(value: bytes | None, received: Received) -> Row:
     """A Segment as a segments row (deleted stored as 0/1)."""
-    segment: Segment = _parse(Segment, value)
+    segment: Segment = parse_message(Segment, value)
     row = segment.model_dump()
     row["deleted"] = int(segment.deleted)
     return row
@@ -87,12 +88,12 @@ def segment_row(value: bytes | None, received: Received) -> Row:
 
 def ledger_row(value: bytes | None, received: Received) -> Row:
     """A LedgerRow as a ledger row."""
-    return dict(_parse(LedgerRow, value).model_dump())
+    return dict(parse_message(LedgerRow, value).model_dump())
 
 
 def site_status_row(value: bytes | None, received: Received) -> Row:
     """A SiteStatus as a site_status row."""
-    status: SiteStatus = _parse(SiteStatus, value)
+    status: SiteStatus = parse_message(SiteStatus, value)
     row = status.model_dump()
     row["state"] = status.state.value
     return row
@@ -113,7 +114,7 @@ class MaintenanceRows:
 
     def __call__(self, value: bytes | None, received: Received) -> Row:
         """The row of one maintenance message."""
-        event: MaintenanceEvent = _parse(MaintenanceEvent, value)
+        event: MaintenanceEvent = parse_message(MaintenanceEvent, value)
         notice = notice_business_days(self.calendar, event)
         row = event.model_dump(exclude={"type", "sites"})
         row["all_sites"] = event.sites == "*"
@@ -136,7 +137,7 @@ def exclusion_id(event: ExclusionEvent) -> str:
 
 def exclusion_row(value: bytes | None, received: Received) -> Row:
     """An ExclusionEvent as an exclusions row; version = the record's timestamp (ms)."""
-    event: ExclusionEvent = _parse(ExclusionEvent, value)
+    event: ExclusionEvent = parse_message(ExclusionEvent, value)
     row = event.model_dump(exclude={"type"})
     row["id"] = exclusion_id(event)
     row["version"] = received.timestamp_ms
@@ -145,7 +146,7 @@ def exclusion_row(value: bytes | None, received: Received) -> Row:
 
 def alert_row(value: bytes | None, received: Received) -> Row:
     """An Alert as an alerts row (details kept as a JSON string)."""
-    alert: Alert = _parse(Alert, value)
+    alert: Alert = parse_message(Alert, value)
     row = alert.model_dump()
     row["severity"] = alert.severity.value
     row["state"] = alert.state.value
