@@ -6,16 +6,29 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from clickhouse_connect.driver.client import Client as ClickHouseClient
+from playwright.sync_api import Browser, sync_playwright
 
 from slawatch.store.migrations import REPO_MIGRATIONS
 from slawatch.web.app import create_app, start
 from slawatch.web.clickhouse import ClickHouseStatusRepository
 from tests.conftest import fresh_database
 from tests.web import fixtures
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +76,23 @@ def running_server(
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless (never a browser downloaded by playwright install)."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(seeded_clickhouse: ClickHouseClient) -> Iterator[str]:
+    """The app on 127.0.0.1:<free port> over the seeded store."""
+    with running_server(seeded_clickhouse) as url:
+        yield url
