@@ -104,7 +104,11 @@ class StreamWorkerSettings(_Section):
 
 
 class RunSettings(_Section):
-    """``slawatch run``: the status page's address, the demo target, the live summary."""
+    """``slawatch run``: the status page's address, the demo target, the live summary.
+
+    ``stream_metrics_port`` is here, not under ``stream:``: it is how run reaches the child
+    it starts, while a stand-alone ``slawatch stream`` takes ``--metrics-port``.
+    """
 
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
@@ -115,6 +119,9 @@ class RunSettings(_Section):
     demo_fail_after_s: float = Field(default=90.0, ge=0)  # … this long into it …
     demo_fail_for_s: float = Field(default=120.0, gt=0)  # … for this long
     summary_interval_s: float = Field(default=10.0, gt=0)
+    # The stream worker child's /metrics, on 127.0.0.1 only (the status page's /metrics
+    # carries it); 0: a free port, picked again at every (re)start of the child.
+    stream_metrics_port: int = Field(default=0, ge=0, le=65535)
 
 
 class Settings(_Section):

@@ -25,13 +25,17 @@ from aiohttp import web
 from sla.calendar import months_touching
 from sla.model import MaintenanceEvent
 from slawatch import topics
+from slawatch.child_metrics import merged_metrics_handler
 from slawatch.config import Settings
 from slawatch.demo import FailureSchedule, serve_demo
 from slawatch.instance import RunningInstance, remove
+from slawatch.kafka_local import free_ports
 from slawatch.summary import OutageLine, Summary, consumer_lag, outage_lines, site_figures
 from slawatch.supervisor import SupervisedProcess
 
 log = logging.getLogger("slawatch.run")
+
+STREAM_METRICS_UP = "slawatch_stream_metrics_up"  # 1 when /metrics holds the stream child's
 
 
 def demo_maintenance_window(schedule: FailureSchedule) -> tuple[timedelta, timedelta]:
@@ -59,6 +63,7 @@ class Pipeline:
     probe_workers: list[Any] = field(default_factory=list)
     status_page: str = ""
     stream: SupervisedProcess | None = None
+    stream_metrics_url: str | None = None  # the stream child's /metrics, once it has a port
     _seen_outages: dict[str, str] = field(default_factory=dict)
     _last_checks: tuple[float, int] = (0.0, 0)
 
@@ -134,12 +139,22 @@ class Pipeline:
             await _until_stopped(notifier.run(), notifier.stop, self.stop)
 
     async def _stream(self) -> None:
-        data_dir = self.settings.data_dir
+        log_path = self.settings.data_dir / "logs" / "stream.log"
+        self.stream = SupervisedProcess("stream worker", self.stream_argv, log_path)
+        await self.stream.run(self.stop)
+
+    def stream_argv(self) -> list[str]:
+        """The stream child's command line, with its ``/metrics`` on a loopback port.
+
+        Called at every (re)start: with ``run.stream_metrics_port`` 0 the port is picked
+        afresh, and ``stream_metrics_url`` follows it.
+        """
+        port = self.settings.run.stream_metrics_port or free_ports(1)[0]
+        self.stream_metrics_url = f"http://127.0.0.1:{port}/metrics"
         argv = [sys.executable, "-m", "slawatch", "stream", "--bootstrap", self.bootstrap]
         if self.config_path is not None:
             argv += ["--config", str(self.config_path)]
-        self.stream = SupervisedProcess("stream worker", argv, data_dir / "logs" / "stream.log")
-        await self.stream.run(self.stop)
+        return [*argv, "--metrics-host", "127.0.0.1", "--metrics-port", str(port)]
 
     async def _web(self) -> None:
         from slawatch import store
@@ -147,7 +162,8 @@ class Pipeline:
         from slawatch.web.clickhouse import ClickHouseStatusRepository
 
         client = store.connect(self.settings.clickhouse_dsn(), self.settings.clickhouse.database)
-        app = create_app(self.settings, ClickHouseStatusRepository(client))
+        metrics = merged_metrics_handler(lambda: self.stream_metrics_url, up=STREAM_METRICS_UP)
+        app = create_app(self.settings, ClickHouseStatusRepository(client), metrics_route=metrics)
         run = self.settings.run
         runner, self.status_page = await start(app, run.web_host, run.web_port)
         self.say(f"status page: {self.status_page}")

@@ -13,26 +13,31 @@ import logging
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 log = logging.getLogger("slawatch.run")
 
 
 class SupervisedProcess:
-    """Runs ``argv`` until stopped, restarting it (with backoff) whenever it exits."""
+    """Runs ``argv`` until stopped, restarting it (with backoff) whenever it exits.
+
+    ``argv`` may be a callable, called before every start: a child given a free port then
+    gets a fresh one when it restarts (the last one may have been taken meanwhile).
+    """
 
     def __init__(
         self,
         name: str,
-        argv: Sequence[str],
+        argv: Sequence[str] | Callable[[], Sequence[str]],
         log_path: Path,
         *,
         env: dict[str, str] | None = None,
         max_backoff_s: float = 30.0,
     ) -> None:
         self.name = name
-        self.argv = list(argv)
+        self._argv = argv
+        self.argv: list[str] = [] if callable(argv) else list(argv)  # the current child's
         self.log_path = log_path
         self.env = env
         self.max_backoff_s = max_backoff_s
@@ -47,6 +52,7 @@ class SupervisedProcess:
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.argv = list(self._argv() if callable(self._argv) else self._argv)
         with self.log_path.open("ab") as out:
             process = subprocess.Popen(
                 self.argv,

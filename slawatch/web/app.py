@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,13 +36,15 @@ def create_app(
     live_interval_s: float = 30.0,
     cache_ttl_s: float = 5.0,
     public_url: str | None = None,
+    metrics_route: Callable[[web.Request], Awaitable[web.StreamResponse]] | None = None,
 ) -> web.Application:
     """The status page and API over ``repository``, for the clients and sites of ``settings``.
 
     ``clock`` gives "now" (tests pin it); pages poll their live JSON every
     ``live_interval_s`` seconds; answers are cached ``cache_ttl_s`` seconds (0: never).
     ``public_url`` (``https://status.example.com``) makes the feed's links absolute; without
-    it they use the request's own origin.
+    it they use the request's own origin. ``metrics_route`` serves ``/metrics`` (default: this
+    process's registry; ``slawatch run`` adds its stream worker's).
     """
     app = web.Application(middlewares=[metrics, error_pages, compression])
     app[CACHE] = TtlCache(cache_ttl_s)
@@ -68,7 +70,7 @@ def create_app(
     get("/api/v1/clients/{id}/status", h.api_client_status)
     get("/api/v1/maintenance", h.api_maintenance)
     get("/healthz", h.healthz)
-    get("/metrics", metrics_handler())
+    get("/metrics", metrics_route or metrics_handler())
     app.router.add_static("/static", STATIC_DIR, show_index=False, follow_symlinks=False)
     return app
 

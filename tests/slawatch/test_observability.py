@@ -15,19 +15,30 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from aiokafka import AIOKafkaProducer
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from probes.stats import ProbeStats
 from sla.model import Alert, AlertSeverity, AlertState, CheckResult, Outage, OutageState
 from slawatch import topics
+from slawatch.child_metrics import merge_expositions, merged_metrics_handler
 from slawatch.notify.channel import DeliveryFailed
 from slawatch.notify.notices import Notice
 from slawatch.notify.service import Notifier
@@ -461,3 +472,129 @@ async def test_run_exposes_every_region_and_the_lag_of_every_group(
         await asyncio.wait_for(task, 30)
     samples = parse(generate_latest(REGISTRY).decode())
     assert value(samples, "slawatch_probe_checks_total", region="eu", outcome="up") is None
+
+
+def _own_and_child_registries() -> tuple[CollectorRegistry, CollectorRegistry]:
+    """Run's registry and its stream child's: both have the process/python collectors and
+    ``slawatch_consumer_lag`` (one family each, as in the real processes)."""
+    own, child = CollectorRegistry(), CollectorRegistry()
+    for registry, group in ((own, "sink"), (child, "stream")):
+        ProcessCollector(registry=registry)
+        PlatformCollector(registry=registry)
+        GCCollector(registry=registry)
+        Gauge("slawatch_consumer_lag", "lag", ["group"], registry=registry).labels(group).set(4)
+    Counter("slawatch_sink_batches", "batches", registry=own).inc(2)
+    Counter("slawatch_stream_results", "results", registry=child).inc(9)
+    batch = Histogram("slawatch_stream_batch_size", "size", buckets=(1, 10), registry=child)
+    batch.observe(5)
+    return own, child
+
+
+def _type_lines(text: str) -> list[str]:
+    return [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")]
+
+
+def test_child_metrics_merge_without_the_families_run_already_has() -> None:
+    """``slawatch run``'s /metrics: the stream child's families appended, duplicates dropped."""
+    own, child = _own_and_child_registries()
+    text = merge_expositions(
+        generate_latest(own).decode(), generate_latest(child).decode(), up="child_up"
+    )
+    families = list(text_string_to_metric_families(text))
+    names = [family.name for family in families]
+    assert len(names) == len(set(names)), sorted(names)
+    assert len(_type_lines(text)) == len(set(_type_lines(text)))
+    samples = parse(text)
+    assert value(samples, "child_up") == 1
+    assert value(samples, "slawatch_sink_batches_total") == 2
+    assert value(samples, "slawatch_stream_results_total") == 9
+    assert value(samples, "slawatch_stream_batch_size_bucket", le="10.0") == 1
+    assert value(samples, "slawatch_stream_batch_size_sum") == 5
+    # Shared names keep run's samples only: run reports the stream group's lag itself.
+    assert value(samples, "slawatch_consumer_lag", group="sink") == 4
+    assert value(samples, "slawatch_consumer_lag", group="stream") is None
+    assert sum(1 for (name, _) in samples if name == "process_start_time_seconds") == 1
+    assert "python_info" in names
+
+
+@pytest.mark.parametrize("child", [None, "<html>not metrics</html>\n", ""])
+def test_child_metrics_merge_when_the_child_is_away_or_garbled(child: str | None) -> None:
+    own, _ = _own_and_child_registries()
+    own_text = generate_latest(own).decode()
+    text = merge_expositions(own_text, child, up="child_up")
+    samples = parse(text)
+    assert value(samples, "child_up") == (1 if child == "" else 0)  # empty is a valid answer
+    assert text.startswith(own_text)
+    assert {name for (name, _) in samples} == {name for (name, _) in parse(own_text)} | {"child_up"}
+
+
+async def _serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.AppRunner:
+    app = web.Application()
+    app.router.add_get("/metrics", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+def _port(runner: web.AppRunner) -> int:
+    port: int = runner.addresses[0][1]
+    return port
+
+
+async def test_merged_metrics_handler_scrapes_the_child_and_answers_without_it() -> None:
+    """A real child endpoint, then a slow one and a closed port: run's part always answers."""
+    own, child = _own_and_child_registries()
+    slow, release = asyncio.Event(), asyncio.Event()
+
+    async def child_metrics(_: web.Request) -> web.StreamResponse:
+        if slow.is_set():
+            await release.wait()  # held past run's timeout, let go before the test ends
+        return web.Response(body=generate_latest(child), content_type="text/plain")
+
+    target: dict[str, str | None] = {"url": None}
+    handler = merged_metrics_handler(lambda: target["url"], up="child_up", registry=own)
+    child_runner = await _serve(child_metrics)
+    run_runner = await _serve(handler)
+    try:
+        samples = await scrape(_port(run_runner))
+        assert value(samples, "child_up") == 0  # no child started yet
+        target["url"] = f"http://127.0.0.1:{_port(child_runner)}/metrics"
+        samples = await scrape(_port(run_runner))
+        assert value(samples, "child_up") == 1
+        assert value(samples, "slawatch_stream_results_total") == 9
+        slow.set()
+        started = time.monotonic()
+        samples = await scrape(_port(run_runner))
+        assert time.monotonic() - started < 5
+        assert value(samples, "child_up") == 0
+        assert value(samples, "slawatch_sink_batches_total") == 2
+        target["url"] = f"http://127.0.0.1:{free_port()}/metrics"  # nothing listens
+        samples = await scrape(_port(run_runner))
+        assert value(samples, "child_up") == 0
+        assert value(samples, "slawatch_stream_results_total") is None
+    finally:
+        release.set()
+        await run_runner.cleanup()
+        await child_runner.cleanup()
+
+
+@pytest.mark.parametrize("configured", [0, 9555])
+def test_run_starts_the_stream_child_with_its_metrics_on_loopback(configured: int) -> None:
+    """``run.stream_metrics_port`` (0: a free port per start) in the child's command line."""
+    from slawatch.cli import build_parser
+    from slawatch.config import Settings
+    from slawatch.run import Pipeline
+
+    settings = Settings.model_validate({"run": {"stream_metrics_port": configured}})
+    pipeline = Pipeline(settings, Path("slawatch.yaml"), "127.0.0.1:9092", store=None)
+    argv = pipeline.stream_argv()
+    assert argv[1:4] == ["-m", "slawatch", "stream"]
+    args = build_parser().parse_args(argv[3:])
+    assert args.metrics_host == "127.0.0.1"
+    assert args.config == Path("slawatch.yaml")
+    if configured:
+        assert args.metrics_port == configured
+    else:
+        assert 0 < args.metrics_port < 65536
+    assert pipeline.stream_metrics_url == f"http://127.0.0.1:{args.metrics_port}/metrics"

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 pytestmark = pytest.mark.integration
 
@@ -147,6 +148,14 @@ def test_run_shows_the_demo_outage_everywhere_and_stops_cleanly(tmp_path: Path) 
         with urllib.request.urlopen(page + "/api/v1/sites/demo-health", timeout=30) as answer:
             assert answer.status == 200
             assert "demo-health" in answer.read().decode()
+        # One scrape of the status page shows the stream child's metrics too, valid as a whole.
+        with urllib.request.urlopen(page + "/metrics", timeout=30) as answer:
+            families = list(text_string_to_metric_families(answer.read().decode()))
+        names = [family.name for family in families]
+        assert len(names) == len(set(names)), sorted(names)
+        samples = {s.name: s.value for family in families for s in family.samples}
+        assert samples["slawatch_stream_metrics_up"] == 1
+        assert samples["slawatch_stream_results_total"] > 0
         assert kafka
     finally:
         process.send_signal(signal.SIGINT)
