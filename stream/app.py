@@ -34,6 +34,7 @@ from sla.model import CheckResult
 from slawatch import topics
 from stream import metrics
 from stream.calendar_reader import read_calendar
+from stream.faust_recovery import OrderedSeekTableManager
 from stream.messages import DeadLetter, decode_error
 from stream.processor import Calendar, Outputs, SiteProcessor, SiteRecord, new_record
 from stream.topics import OUTPUT_TOPICS
@@ -118,6 +119,7 @@ class StreamWorker:
             consumer_auto_offset_reset="earliest",
             broker_session_timeout=s.session_timeout_s,
             broker_heartbeat_interval=min(3.0, s.session_timeout_s / 3),
+            TableManager=OrderedSeekTableManager,  # a restart must not skip waiting results
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.results_topic = app.topic(s.topic(topics.PROBE_RESULTS), **raw)

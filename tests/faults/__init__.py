@@ -50,10 +50,11 @@ Hostile targets
     test_http_too_slow_is_a_timeout, test_timeout_never_exceeds_the_interval
 
 Crashes and outages of a component
-  The stream worker SIGKILLed mid-stream and restarted: the month's ledger equals an
-  undisturbed run's.
+  The stream worker SIGKILLed mid-stream and restarted onto a backlog: the month's ledger
+  equals an undisturbed run's.
     tests/stream/test_worker.py::test_sigkill_and_restart_give_the_same_ledger
-  A Faust worker SIGKILLed restores its table from the changelog.
+  A Faust worker SIGKILLed restores its table from the changelog and counts the records that
+  waited for it exactly once (stream.faust_recovery).
     tests/integration/test_faust_recovery.py::test_killed_worker_restores_its_table_from_the_changelog
   The sink SIGKILLed between the ClickHouse write and the offset commit: every row once in
   the table and the rollups.

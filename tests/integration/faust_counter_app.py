@@ -11,6 +11,8 @@ import os
 
 import faust
 
+from stream.faust_recovery import OrderedSeekTableManager
+
 APP_ID = os.environ["COUNTER_APP_ID"]
 app = faust.App(
     APP_ID,
@@ -26,6 +28,8 @@ app = faust.App(
     broker_heartbeat_interval=1.0,
     broker_rebalance_timeout=10.0,
     table_standby_replicas=0,
+    # Without it, records waiting at restart are sometimes counted twice or never (see there).
+    TableManager=OrderedSeekTableManager,
 )
 words = app.topic(f"{APP_ID}-words", key_type=str, value_type=str)
 counts_out = app.topic(f"{APP_ID}-counts", key_type=str, value_type=int)
