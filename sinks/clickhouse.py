@@ -17,12 +17,13 @@ Idempotence, table by table:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sinks.batching import Batch, BatchingSink
 from sinks.metrics import DUPLICATES_SKIPPED, ROWS_WRITTEN
+from sla.calendar import BusinessCalendar
 
 ResultKey = tuple[str, str, int]
 
@@ -130,3 +131,61 @@ def record_contract_terms(client: Any, target_pct: Decimal, timezone: str, now: 
         [[1, float(target_pct), timezone, now]],
         column_names=["key", "target_pct", "timezone", "updated_at"],
     )
+
+
+# Years of business days the store's ``business_hours`` table covers: SQL counts no business
+# hours outside them (support requests are recent; 21 years is a few thousand rows).
+BUSINESS_HOURS_YEARS = (2020, 2040)
+
+
+def record_business_hours(
+    client: Any,
+    calendar: BusinessCalendar,
+    now: datetime,
+    years: tuple[int, int] = BUSINESS_HOURS_YEARS,
+) -> int:
+    """Fill ``business_hours`` with the calendar's business days of ``years`` (both included).
+
+    Returns the number of rows written: 0 when the table already holds exactly these days and
+    windows (start-ups do not rewrite it), else every day of the range. A changed calendar
+    (country, hours, zone, years, or the holidays package's tables) replaces the old rows:
+    the new ones are inserted with ``seeded_at = now`` (winning under FINAL) before the
+    others are deleted, so readers never see an empty calendar.
+    """
+    first, last = years
+    if last < first:
+        raise ValueError(f"business_hours years: {first}..{last} is empty")
+    days = calendar.business_days(date(first, 1, 1), date(last, 12, 31))
+    params = (
+        calendar.country,
+        calendar.hours_start.strftime("%H:%M:%S"),
+        calendar.hours_end.strftime("%H:%M:%S"),
+        calendar.zone.key,
+    )
+    wanted = [(day, _ms(hours.start), _ms(hours.end), *params) for day, hours in days]
+    held = client.query(
+        "SELECT day, toUnixTimestamp64Milli(window_start), toUnixTimestamp64Milli(window_end), "
+        "country, hours_start, hours_end, timezone FROM business_hours FINAL ORDER BY day"
+    ).result_rows
+    if [tuple(row) for row in held] == wanted:
+        return 0
+    client.insert(
+        "business_hours",
+        [[day, hours.start, hours.end, *params, now] for day, hours in days],
+        column_names=[
+            "day",
+            "window_start",
+            "window_end",
+            "country",
+            "hours_start",
+            "hours_end",
+            "timezone",
+            "seeded_at",
+        ],
+    )
+    client.command(
+        "ALTER TABLE business_hours DELETE WHERE seeded_at != {now:DateTime64(3, 'UTC')}",
+        parameters={"now": now},
+        settings={"mutations_sync": 2},
+    )
+    return len(days)

@@ -10,9 +10,15 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from sinks.clickhouse import ClickHouseSink, apply_results_ttl, record_contract_terms
+from sinks.clickhouse import (
+    ClickHouseSink,
+    apply_results_ttl,
+    record_business_hours,
+    record_contract_terms,
+)
 from sinks.rows import TableSpec, table_specs
 from sinks.runner import RetryPolicy, SinkRunner
+from sla.calendar import BusinessCalendar
 from slawatch import topics
 from slawatch.config import Settings
 
@@ -26,15 +32,20 @@ def specs_by_topic(settings: Settings) -> dict[str, TableSpec]:
 
 
 def prepare_store(client: Any, settings: Settings) -> None:
-    """Apply the results TTL and record the contract's target for the SQL views."""
+    """Apply the results TTL and record the contract's target and calendar for the SQL views."""
     if apply_results_ttl(client, settings.clickhouse.results_ttl_days):
         log.info("probe_results TTL set to %d days", settings.clickhouse.results_ttl_days)
-    record_contract_terms(
-        client,
-        settings.contract.target_pct,
-        settings.contract.timezone,
-        datetime.now(UTC),
-    )
+    now = datetime.now(UTC)
+    record_contract_terms(client, settings.contract.target_pct, settings.contract.timezone, now)
+    seed_business_hours(client, settings, now)
+
+
+def seed_business_hours(client: Any, settings: Settings, now: datetime) -> int:
+    """(Re)fill ``business_hours`` from the contract's calendar; rows written (0: unchanged)."""
+    written = record_business_hours(client, BusinessCalendar.from_contract(settings.contract), now)
+    if written:
+        log.info("business_hours seeded: %d business days of the contract calendar", written)
+    return written
 
 
 def build_consumer(settings: Settings, bootstrap: str) -> AIOKafkaConsumer:

@@ -121,6 +121,16 @@ class BusinessCalendar:
         end = datetime.combine(day, self.hours_end, tzinfo=self.zone)
         return Interval(start.astimezone(UTC), end.astimezone(UTC))
 
+    def business_days(self, first: date, last: date) -> list[tuple[date, Interval]]:
+        """Every business day from ``first`` to ``last`` (both included) with its hours in UTC.
+
+        What the store's ``business_hours`` table holds, so SQL can count business hours the
+        way :meth:`business_seconds_between` does.
+        """
+        stop = last + timedelta(days=1)
+        days = ((day, self.business_hours_on(day)) for day in _days(first, stop))
+        return [(day, hours) for day, hours in days if hours is not None]
+
     def business_hours_between(self, start: datetime, end: datetime) -> list[Interval]:
         """The business-hours intervals (UTC) inside ``[start, end)``, clipped to it."""
         if to_utc(end) <= to_utc(start):

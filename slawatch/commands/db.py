@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
+
+from clickhouse_connect.driver.client import Client
 
 from slawatch.config import Settings, load_settings, settings_path
 from slawatch.store import check_identifier, connect, create_database, redact
@@ -28,7 +31,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "SLAWATCH_CLICKHOUSE_DSN). Applied migrations are recorded with their checksum in "
             "<database>.schema_migrations; an applied file that was edited is refused. The "
             "embedded engine can be opened by one process only: run this while `slawatch run` "
-            "is stopped (it migrates at start-up anyway)."
+            "is stopped (it migrates at start-up anyway). `migrate` then fills the "
+            "business_hours table from the contract's calendar (re-seeded when it changed)."
         ),
     )
     sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -71,11 +75,28 @@ def _migrate(args: argparse.Namespace) -> int:
     migrations = discover(args.migrations)
     create_database(connect(dsn), database)
     values = {"results_ttl_days": str(settings.clickhouse.results_ttl_days)}
-    applied = migrate(connect(dsn, database=database), migrations, values)
+    client = connect(dsn, database=database)
+    applied = migrate(client, migrations, values)
     for migration in applied:
         print(f"applied {migration.label}")
+    if _has_table(client, "business_hours"):  # absent from a --migrations folder without it
+        from sinks.service import seed_business_hours
+
+        seeded = seed_business_hours(client, settings, datetime.now(UTC))
+        if seeded:
+            print(f"business_hours: {seeded} business days of the contract calendar")
     print(f"{redact(dsn)} database {database}: {len(applied)} applied, up to date")
     return 0
+
+
+def _has_table(client: Client, name: str) -> bool:
+    return bool(
+        client.query(
+            "SELECT count() FROM system.tables WHERE database = currentDatabase() "
+            "AND name = {name:String}",
+            parameters={"name": name},
+        ).result_rows[0][0]
+    )
 
 
 def _status(args: argparse.Namespace) -> int:

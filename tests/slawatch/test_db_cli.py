@@ -67,3 +67,23 @@ def test_a_bad_config_file_exits_2_with_the_field(tmp_path: Path) -> None:
     assert result.stderr == (
         f"slawatch: {config}:2: clickhouse.database: Input should be a valid string\n"
     )
+
+
+@pytest.mark.integration
+def test_migrate_seeds_the_business_calendar_and_reseeds_when_it_changes(tmp_path: Path) -> None:
+    config = tmp_path / "slawatch.yaml"
+    config.write_text("contract:\n  holidays: BE\n")
+    common = ("--config", str(config), "--database", "sla_test")
+    first = _db("migrate", *common, data_dir=tmp_path)
+    assert first.returncode == 0, first.stderr
+    seeded = [line for line in first.stdout.splitlines() if line.startswith("business_hours:")]
+    assert len(seeded) == 1 and "business days of the contract calendar" in seeded[0]
+
+    again = _db("migrate", *common, data_dir=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "business_hours:" not in again.stdout  # same calendar: nothing rewritten
+
+    config.write_text("contract:\n  holidays: FR\n")
+    changed = _db("migrate", *common, data_dir=tmp_path)
+    assert changed.returncode == 0, changed.stderr
+    assert "business_hours:" in changed.stdout
