@@ -48,31 +48,26 @@ class OrderedSeekRecovery(Recovery):
         ]
         if callbacks:
             await asyncio.wait(callbacks)
-        if self.app.consumer_generation_id != generation_id:
-            self.log.warning("Recovery rebalancing again (generation %s)", generation_id)
-            return
-        await self._seek_then_resume()
-        self.completed.set()
-        self._resume_flow()
-        await self.app._fetcher.maybe_start()  # type: ignore[attr-defined]
-        self.tables.on_actives_ready()
-        if not self.app.assignor.assigned_standbys():
-            self.tables.on_standbys_ready()
-        self.app.on_rebalance_end()
-        self.log.info("Worker ready")
+        await self._resume(generation_id, standbys_ready=not self.app.assignor.assigned_standbys())
 
     async def _resume_streams(self, generation_id: int = 0) -> None:
         """Faust's body (no changelog to read), with the seek moved before the resume."""
         await self.app.on_rebalance_complete.send()
+        await self._resume(generation_id, standbys_ready=True)
+
+    async def _resume(self, generation_id: int, *, standbys_ready: bool) -> None:
+        """The end both of Faust's paths share: seek, resume, start fetching, mark ready."""
         if self.app.consumer_generation_id != generation_id:
             self.log.warning("Recovery rebalancing again (generation %s)", generation_id)
             return
         await self._seek_then_resume()
         self.completed.set()
-        self._resume_flow()
+        self.app.flow_control.resume()
+        self.app.consumer.resume_flow()
         await self.app._fetcher.maybe_start()  # type: ignore[attr-defined]
         self.tables.on_actives_ready()
-        self.tables.on_standbys_ready()
+        if standbys_ready:
+            self.tables.on_standbys_ready()
         self.app.on_rebalance_end()
         self.log.info("Worker ready")
 
@@ -100,10 +95,6 @@ class OrderedSeekRecovery(Recovery):
             for tp, offset in earliest.items():
                 await self._wait(consumer.seek(tp, offset), timeout=timeout)
         consumer.resume_partitions(streams)
-
-    def _resume_flow(self) -> None:
-        self.app.flow_control.resume()
-        self.app.consumer.resume_flow()
 
 
 class OrderedSeekTableManager(TableManager):

@@ -159,7 +159,13 @@ async def run_flow(
         stack.push_async_callback(_stop, stop_probe, probe)  # before the sink's: LIFO
         await asyncio.to_thread(stream.wait_ready)
         stats = worker.stats
-        await until(lambda: count("SELECT count() FROM probe_results") >= 4, 120, "first rows")
+        try:
+            await until(lambda: count("SELECT count() FROM probe_results") >= 4, 120, "first rows")
+        except AssertionError as exc:  # say which stage held the flow up
+            raise AssertionError(
+                f"{exc} (probe worker: {stats.snapshot()}; "
+                f"{count('SELECT count() FROM probe_results')} rows stored)"
+            ) from None
 
         loop = asyncio.get_running_loop()
         fault_began, checks_before = loop.time(), stats.checks
