@@ -32,7 +32,7 @@ from sla.confirmation import ConfirmationConfig
 from sla.contract import Contract
 from sla.model import CheckResult
 from slawatch import topics
-from stream import metrics
+from stream import faust_fetch, metrics
 from stream.calendar_reader import read_calendar
 from stream.faust_recovery import OrderedSeekTableManager
 from stream.messages import DeadLetter, decode_error
@@ -56,6 +56,10 @@ class StreamSettings:
     batch_size: int = 5000
     batch_within_s: float = 0.2
     tick_interval_s: float = 1.0
+    # A fetch waits for this much data or this long (stream.faust_fetch): a trickle of
+    # results then arrives in batches instead of one fetch per record.
+    fetch_min_bytes: int = 64 * 1024
+    fetch_max_wait_s: float = 0.2
     # How soon a killed worker's partitions move to the others (Kafka's default is 45 s).
     session_timeout_s: float = 10.0
     contract: Contract = field(default_factory=Contract)
@@ -120,6 +124,9 @@ class StreamWorker:
             broker_session_timeout=s.session_timeout_s,
             broker_heartbeat_interval=min(3.0, s.session_timeout_s / 3),
             TableManager=OrderedSeekTableManager,  # a restart must not skip waiting results
+        )
+        faust_fetch.install(
+            app, min_bytes=s.fetch_min_bytes, max_wait_ms=round(s.fetch_max_wait_s * 1000)
         )
         raw: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
         self.results_topic = app.topic(s.topic(topics.PROBE_RESULTS), **raw)
