@@ -116,7 +116,10 @@ async def _worker_run(url: str, sites_count: int, bootstrap: str | None) -> dict
         from aiokafka import AIOKafkaProducer
 
         producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=20
+            bootstrap_servers=bootstrap,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=ProbeSettings().linger_ms,  # as a worker's producer
         )
         topic = f"bench-{uuid.uuid4().hex[:8]}.probe-results"
         await ensure_topic(bootstrap, topic, partitions=6, replication_factor=1, compacted=False)

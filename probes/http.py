@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -14,16 +15,24 @@ from probes.targets import parse_http_target
 
 _CHUNK = 64 * 1024
 USER_AGENT = "slawatch-probe/1"
+_HEADERS = {"User-Agent": USER_AGENT}
+# The rules of a site without assertions; models are frozen, so one instance serves all
+# (building one per check validated a 200-element status list every time).
+_DEFAULT_RULES = HttpAssertions()
+# Targets were validated when the site was loaded; parsing one again on every check (URL,
+# then the host as an IP address or a name) is a few µs each time for the same answer.
+# Bounded, so that a long-running worker whose sites keep changing does not grow forever.
+_target_url = functools.lru_cache(maxsize=100_000)(parse_http_target)
 
 
 async def probe(site: Site, *, ctx: ProbeContext) -> ProbeOutcome:
     """GET (or HEAD/POST) the target and check status, body and JSON field."""
-    rules = site.assertions if isinstance(site.assertions, HttpAssertions) else HttpAssertions()
+    rules = site.assertions if isinstance(site.assertions, HttpAssertions) else _DEFAULT_RULES
     if ctx.session is None:
         raise RuntimeError("the HTTP prober needs a session (see probes.http.new_session)")
-    url = parse_http_target(site.target)
+    url = _target_url(site.target)
     async with ctx.session.request(
-        rules.method, url, trace_request_ctx=ctx.timer, headers={"User-Agent": USER_AGENT}
+        rules.method, url, trace_request_ctx=ctx.timer, headers=_HEADERS
     ) as response:
         body = b"" if rules.method == "HEAD" else await read_bounded(response, rules.max_body_bytes)
     if response.status not in rules.expected_status:
@@ -91,25 +100,38 @@ def timing_trace_config() -> aiohttp.TraceConfig:
     phase, so for ``https`` targets ``connect_ms`` includes the handshake.
     """
     trace = aiohttp.TraceConfig()
-
-    def hook(action: str, phase: str) -> Any:
-        async def record(_session: Any, ctx: Any, _params: Any) -> None:
-            timer = ctx.trace_request_ctx
-            if timer is None:
-                return
-            if phase:
-                getattr(timer, action)(phase)
-            else:
-                getattr(timer, action)()
-
-        return record
-
-    trace.on_dns_resolvehost_start.append(hook("begin", "dns"))
-    trace.on_dns_resolvehost_end.append(hook("end", "dns"))
-    trace.on_connection_create_start.append(hook("begin", "connect"))
-    trace.on_connection_create_end.append(hook("end", "connect"))
-    trace.on_request_end.append(hook("first_byte", ""))
+    trace.on_dns_resolvehost_start.append(_dns_start)
+    trace.on_dns_resolvehost_end.append(_dns_end)
+    trace.on_connection_create_start.append(_connect_start)
+    trace.on_connection_create_end.append(_connect_end)
+    trace.on_request_end.append(_first_byte)
     return trace
+
+
+# One plain coroutine per hook: they run several times per check, so no name lookups.
+async def _dns_start(_session: Any, ctx: Any, _params: Any) -> None:
+    if ctx.trace_request_ctx is not None:
+        ctx.trace_request_ctx.begin("dns")
+
+
+async def _dns_end(_session: Any, ctx: Any, _params: Any) -> None:
+    if ctx.trace_request_ctx is not None:
+        ctx.trace_request_ctx.end("dns")
+
+
+async def _connect_start(_session: Any, ctx: Any, _params: Any) -> None:
+    if ctx.trace_request_ctx is not None:
+        ctx.trace_request_ctx.begin("connect")
+
+
+async def _connect_end(_session: Any, ctx: Any, _params: Any) -> None:
+    if ctx.trace_request_ctx is not None:
+        ctx.trace_request_ctx.end("connect")
+
+
+async def _first_byte(_session: Any, ctx: Any, _params: Any) -> None:
+    if ctx.trace_request_ctx is not None:
+        ctx.trace_request_ctx.first_byte()
 
 
 def new_session() -> aiohttp.ClientSession:

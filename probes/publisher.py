@@ -24,8 +24,10 @@ _RETRY_PAUSE_S = 0.5
 
 
 def encode(result: CheckResult) -> tuple[bytes, bytes]:
-    """Key and value of a result's Kafka record."""
-    return result.site.encode(), result.model_dump_json().encode()
+    """Key and value of a result's Kafka record (the value is ``model_dump_json()``'s text)."""
+    # The serializer's bytes as they are: model_dump_json() decodes them to a str that
+    # would only be encoded back here.
+    return result.site.encode(), result.__pydantic_serializer__.to_json(result)
 
 
 class ResultPublisher:

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
@@ -53,6 +54,47 @@ class WallClock:
             await asyncio.sleep(delay)
 
 
+class CheckSlots:
+    """At most ``limit`` checks at once; the others wait their turn, first come first served.
+
+    Not :class:`asyncio.Semaphore`: on Python 3.11 a woken waiter stays in its queue until
+    it runs, so every release scans past all those woken before, and every waiter removes
+    itself with a linear search. With hundreds of checks queued (a worker offered more than
+    it can check) that cost about 160 calls per check. Here a release hands its slot
+    straight to the next waiter still waiting: constant work per check.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._free = limit
+        # Waiters in arrival order; a cancelled one stays until a release pops and skips it.
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def __aenter__(self) -> None:
+        # A free slot means nobody is waiting: release() hands slots to waiters first.
+        if self._free > 0:
+            self._free -= 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if not turn.cancelled():  # handed a slot just as it was cancelled: pass it on
+                self._release()
+            raise
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        while self._waiters:
+            turn = self._waiters.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self._free += 1
+
+
 class Scheduler:
     """Owns the check loops of the sites currently assigned to this worker."""
 
@@ -68,7 +110,7 @@ class Scheduler:
         self._buffer = buffer
         self._stats = stats
         self._clock = clock or WallClock()
-        self._slots = asyncio.Semaphore(max_concurrent_checks)  # bounds open sockets
+        self._slots = CheckSlots(max_concurrent_checks)  # bounds open sockets
         self._sites: dict[str, Site] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         # site id -> epoch seconds of the last slot a check started for; kept when a site is

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from probes.schedule import first_slot_at_or_after, next_slot_index, phase_s, slot_time
-from probes.scheduler import Scheduler
+from probes.scheduler import CheckSlots, Scheduler
 from probes.sites import Site
 from probes.stats import ProbeStats
 from sla.model import CheckResult, Outcome
@@ -270,3 +270,55 @@ def test_first_slot_is_the_earliest_not_in_the_past(
     assert slot_time(index, phase, interval) >= now - 1e-6 * max(1.0, now / 1e3)
     assert slot_time(index - 1, phase, interval) < now
     assert next_slot_index(index, now, phase, interval) == index + 1
+
+
+async def _hold(slots: CheckSlots, name: str, log: list[str], release: asyncio.Event) -> None:
+    async with slots:
+        log.append(name)
+        await release.wait()
+
+
+async def test_check_slots_admit_at_most_the_limit_in_arrival_order() -> None:
+    slots, release = CheckSlots(2), asyncio.Event()
+    log: list[str] = []
+    tasks = [asyncio.create_task(_hold(slots, f"c{i}", log, release)) for i in range(5)]
+    await asyncio.sleep(0)
+    assert log == ["c0", "c1"]  # the others wait
+    release.set()
+    await asyncio.gather(*tasks)
+    assert log == ["c0", "c1", "c2", "c3", "c4"]
+    async with asyncio.timeout(1), slots, slots:  # both slots are free again
+        pass
+
+
+async def test_a_cancelled_waiter_never_takes_or_loses_a_slot() -> None:
+    slots, release = CheckSlots(1), asyncio.Event()
+    log: list[str] = []
+    holder = asyncio.create_task(_hold(slots, "holder", log, release))
+    waiter = asyncio.create_task(_hold(slots, "cancelled", log, release))
+    last = asyncio.create_task(_hold(slots, "last", log, release))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    release.set()
+    async with asyncio.timeout(1):  # a lost slot would leave `last` waiting for ever
+        await asyncio.gather(holder, last, return_exceptions=True)
+    assert waiter.cancelled() and log == ["holder", "last"]
+    async with asyncio.timeout(1), slots:  # the slot came back
+        pass
+
+
+async def test_a_waiter_cancelled_as_its_turn_comes_passes_the_slot_on() -> None:
+    slots, release = CheckSlots(1), asyncio.Event()
+    log: list[str] = []
+    release.set()
+    await slots.__aenter__()  # held here
+    waiter = asyncio.create_task(_hold(slots, "cancelled", log, release))
+    last = asyncio.create_task(_hold(slots, "last", log, release))
+    await asyncio.sleep(0)
+    await slots.__aexit__(None, None, None)  # hands the slot to `waiter`...
+    waiter.cancel()  # ...which is cancelled before it runs
+    async with asyncio.timeout(1):  # a lost slot would leave `last` waiting for ever
+        await asyncio.gather(waiter, last, return_exceptions=True)
+    assert waiter.cancelled() and log == ["last"]
+    async with asyncio.timeout(1), slots:
+        pass
