@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from typing import Any
 
 import aiohttp
 
+from benchmarks.pipeline.procs import stop_process
 from probes.http import new_session
 from probes.publisher import ResultPublisher, encode
 from probes.runner import CheckRunner
@@ -69,15 +69,6 @@ def _start_server() -> tuple[subprocess.Popen[str], int]:
     assert process.stdout is not None
     port = int(process.stdout.readline())
     return process, port
-
-
-def _stop(process: subprocess.Popen[str]) -> None:
-    os.kill(process.pid, signal.SIGTERM)
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 async def _bare_loop(url: str) -> tuple[float, float]:
@@ -177,7 +168,7 @@ async def _main(bootstrap: str | None) -> dict[str, Any]:
         aim = await _worker_run(url, round(0.8 * bare_before_aim), bootstrap)
         bare_after, cpu_after = await _bare_loop(url)
     finally:
-        _stop(server)
+        stop_process(server, 10)
     bare = sorted([bare_before_full, bare_before_aim, bare_after])
     return {
         "load_average_1m_at_end": round(os.getloadavg()[0], 2),

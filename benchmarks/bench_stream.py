@@ -38,6 +38,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from benchmarks.pipeline.procs import cpu_seconds, stop_process
 from sla.model import CheckResult
 from stream.topics import ensure_topics
 
@@ -168,17 +169,7 @@ def _worker_rate(args: list[str], count: int, log: Path) -> float:
             time.sleep(0.2)
         raise RuntimeError(f"worker did not finish in time: {log.read_text()[-2000:]}")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (``/proc/<pid>/stat`` fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        stop_process(proc, 20)
 
 
 def _processed(log: Path) -> tuple[int, int]:
@@ -266,7 +257,7 @@ def _trickle_run(bootstrap: str, workdir: Path, noop: bool) -> dict[str, Any]:
                 raise RuntimeError(f"worker did not take the warm-up: {log.read_text()[-2000:]}")
             time.sleep(0.2)
         time.sleep(2)  # let the warm-up's ticks and flushes settle
-        cpu_start = _cpu_seconds(proc.pid)
+        cpu_start = cpu_seconds(proc.pid)
         count_start, batches_start = _processed(log)
         started = time.monotonic()
         sent = asyncio.run(_trickle_produce(bootstrap, topic, TRICKLE_SECONDS))
@@ -279,14 +270,10 @@ def _trickle_run(bootstrap: str, workdir: Path, noop: bool) -> dict[str, Any]:
             time.sleep(0.5)
         count, batches = _processed(log)
         consumed = count - count_start
-        cpu = _cpu_seconds(proc.pid) - cpu_start
+        cpu = cpu_seconds(proc.pid) - cpu_start
         elapsed = time.monotonic() - started
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 30)
     return {
         "offered_results_per_s": round(sent / produced_s, 1),
         "seconds": round(produced_s, 1),

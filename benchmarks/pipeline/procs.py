@@ -1,4 +1,4 @@
-"""Peak memory and CPU time of a process, read from ``/proc`` (Linux).
+"""Peak memory and CPU time of a process, read from ``/proc`` (Linux), and stopping one.
 
 ``VmHWM`` is the kernel's own high-water mark of the resident set, so the peak is exact even
 between samples; CPU time is ``utime + stime`` in seconds.
@@ -7,7 +7,9 @@ between samples; CPU time is ``utime + stime`` in seconds.
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -50,3 +52,13 @@ def read_usage(pid: int) -> ProcessUsage | None:
         )
     except (FileNotFoundError, ProcessLookupError, KeyError):
         return None
+
+
+def stop_process(process: subprocess.Popen[Any], timeout_s: float = 20.0) -> None:
+    """SIGTERM the benchmark's child by its pid; SIGKILL it if it outlives ``timeout_s``."""
+    process.terminate()
+    try:
+        process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

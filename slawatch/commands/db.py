@@ -6,8 +6,6 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
-from clickhouse_connect.driver.client import Client
-
 from slawatch.config import Settings, load_settings, settings_path
 from slawatch.store import check_identifier, connect, create_database, redact
 from slawatch.store.migrations import (
@@ -16,6 +14,7 @@ from slawatch.store.migrations import (
     discover,
     migrate,
     status,
+    table_exists,
 )
 
 
@@ -79,7 +78,7 @@ def _migrate(args: argparse.Namespace) -> int:
     applied = migrate(client, migrations, values)
     for migration in applied:
         print(f"applied {migration.label}")
-    if _has_table(client, "business_hours"):  # absent from a --migrations folder without it
+    if table_exists(client, "business_hours"):  # absent from a --migrations folder without it
         from sinks.service import seed_business_hours
 
         seeded = seed_business_hours(client, settings, datetime.now(UTC))
@@ -87,16 +86,6 @@ def _migrate(args: argparse.Namespace) -> int:
             print(f"business_hours: {seeded} business days of the contract calendar")
     print(f"{redact(dsn)} database {database}: {len(applied)} applied, up to date")
     return 0
-
-
-def _has_table(client: Client, name: str) -> bool:
-    return bool(
-        client.query(
-            "SELECT count() FROM system.tables WHERE database = currentDatabase() "
-            "AND name = {name:String}",
-            parameters={"name": name},
-        ).result_rows[0][0]
-    )
 
 
 def _status(args: argparse.Namespace) -> int:

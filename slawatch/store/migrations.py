@@ -179,13 +179,20 @@ def _end_of_quoted(sql: str, start: int) -> int:
     return len(sql)
 
 
+def table_exists(client: Client, name: str) -> bool:
+    """Whether the client's database has a table (or view) called ``name``."""
+    return bool(
+        client.query(
+            "SELECT count() FROM system.tables "
+            "WHERE database = currentDatabase() AND name = {name:String}",
+            parameters={"name": name},
+        ).result_rows[0][0]
+    )
+
+
 def applied_migrations(client: Client) -> dict[int, AppliedMigration]:
     """version → record, from the client's database (empty when nothing was applied)."""
-    exists = client.query(
-        "SELECT count() FROM system.tables "
-        "WHERE database = currentDatabase() AND name = 'schema_migrations'"
-    ).result_rows[0][0]
-    if not exists:
+    if not table_exists(client, "schema_migrations"):
         return {}
     rows = client.query(
         "SELECT version, name, checksum, applied_at FROM schema_migrations FINAL ORDER BY version"
