@@ -194,18 +194,30 @@ def called_slots(checks: FakeChecks, site_id: str) -> list[datetime]:
     return [scheduled for scheduled, _ in checks.calls[site_id]]
 
 
-async def test_a_restarted_loop_never_repeats_a_slot(clock: VirtualClock) -> None:
-    """Revoked and re-assigned (re-read from the partition's start), then a new version of
-    the site: each restart, at the very moment slot k was checked, goes on after slot k."""
-    checks, stats = FakeChecks(clock), ProbeStats()
+def _collecting_scheduler(
+    checks: FakeChecks, clock: VirtualClock
+) -> tuple[Scheduler, list[CheckResult], asyncio.Task[None]]:
+    """A scheduler over ``checks`` and a task collecting what it delivers."""
     buffer: asyncio.Queue[CheckResult] = asyncio.Queue(maxsize=1000)
-    scheduler = Scheduler(checks, buffer, stats, clock)
+    scheduler = Scheduler(checks, buffer, ProbeStats(), clock)
     delivered: list[CheckResult] = []
-    collector = asyncio.create_task(collect(buffer, delivered))
+    return scheduler, delivered, asyncio.create_task(collect(buffer, delivered))
+
+
+def _site_a_upserted(scheduler: Scheduler) -> tuple[Site, float, int]:
+    """Site "a" every 5 s, upserted at START: the site, its phase and its first slot."""
     site = make_site("a", 5)
     phase = phase_s("a", 5)
     scheduler.upsert(site)
-    first = first_slot_at_or_after(START, phase, 5)
+    return site, phase, first_slot_at_or_after(START, phase, 5)
+
+
+async def test_a_restarted_loop_never_repeats_a_slot(clock: VirtualClock) -> None:
+    """Revoked and re-assigned (re-read from the partition's start), then a new version of
+    the site: each restart, at the very moment slot k was checked, goes on after slot k."""
+    checks = FakeChecks(clock)
+    scheduler, delivered, collector = _collecting_scheduler(checks, clock)
+    site, phase, first = _site_a_upserted(scheduler)
     await clock.run_until(slot_time(first + 2, phase, 5))  # slot first+2 checked just now
     scheduler.remove("a")  # partition revoked ...
     scheduler.upsert(site)  # ... and assigned back, in the same instant
@@ -223,15 +235,9 @@ async def test_a_restarted_loop_never_repeats_a_slot(clock: VirtualClock) -> Non
 async def test_a_removed_loop_whose_cancellation_is_lost_stops(clock: VirtualClock) -> None:
     """A site removed mid-check, whose check swallows the cancellation, then assigned again:
     the old loop neither delivers that check nor goes on checking next to the new loop."""
-    checks, stats = FakeChecks(clock, duration=2, swallow_cancel=True), ProbeStats()
-    buffer: asyncio.Queue[CheckResult] = asyncio.Queue(maxsize=1000)
-    scheduler = Scheduler(checks, buffer, stats, clock)
-    delivered: list[CheckResult] = []
-    collector = asyncio.create_task(collect(buffer, delivered))
-    site = make_site("a", 5)
-    phase = phase_s("a", 5)
-    scheduler.upsert(site)
-    first = first_slot_at_or_after(START, phase, 5)
+    checks = FakeChecks(clock, duration=2, swallow_cancel=True)
+    scheduler, delivered, collector = _collecting_scheduler(checks, clock)
+    site, phase, first = _site_a_upserted(scheduler)
     try:
         await clock.run_until(slot_time(first + 1, phase, 5) + 1)  # slot first+1 in flight
         scheduler.remove("a")
