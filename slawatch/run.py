@@ -154,7 +154,10 @@ class Pipeline:
         argv = [sys.executable, "-m", "slawatch", "stream", "--bootstrap", self.bootstrap]
         if self.config_path is not None:
             argv += ["--config", str(self.config_path)]
-        return [*argv, "--metrics-host", "127.0.0.1", "--metrics-port", str(port)]
+        # --lag-interval 0: run's own /metrics already reports every group's lag (the
+        # child's copy would be dropped from the merge anyway).
+        metrics = ["--metrics-host", "127.0.0.1", "--metrics-port", str(port)]
+        return [*argv, *metrics, "--lag-interval", "0"]
 
     async def _web(self) -> None:
         from slawatch import store

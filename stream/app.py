@@ -294,7 +294,8 @@ def run_worker(
     """Run the worker in the foreground until SIGTERM/SIGINT; returns the exit status.
 
     With ``metrics_port``, ``/metrics`` is served from a thread (Faust owns the event loop)
-    and a timer refreshes ``slawatch_consumer_lag`` of the worker's consumer group.
+    and, unless ``lag_interval_s`` is 0, a timer refreshes ``slawatch_consumer_lag`` of the
+    worker's consumer group.
     """
     from slawatch.observability import refresh_lag, setup_logging, start_metrics_thread
     from stream.topics import ensure_topics
@@ -318,7 +319,7 @@ def run_worker(
         settings = _with_partitions(settings, partitions)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     worker = StreamWorker(settings)
-    if metrics_port is not None:
+    if metrics_port is not None and lag_interval_s > 0:
         group = worker.app.conf.id  # Faust's consumer group is the application id
 
         async def lag() -> None:

@@ -70,6 +70,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "slawatch_stream_*: results, batches and batch size, processing latency, late "
         "results, dead letters, outages by state; slawatch_consumer_lag{group}",
     )
+    parser.add_argument(
+        "--lag-interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="how often /metrics refreshes the group's consumer lag (default 5; 0: not at "
+        "all, as under `slawatch run`, whose own /metrics reports every group's lag)",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -85,12 +93,15 @@ def _run(args: argparse.Namespace) -> int:
             raise InputError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be positive")
     if args.idle_flush is not None and args.idle_flush <= 0:
         raise InputError(f"--idle-flush {args.idle_flush}: must be positive")
+    if args.lag_interval < 0:
+        raise InputError(f"--lag-interval {args.lag_interval}: must be 0 (off) or positive")
     return run_worker(
         build_stream_settings(settings, args, bootstrap),
         loglevel=args.loglevel,
         log_format=settings.log_format,
         metrics_host=args.metrics_host,
         metrics_port=args.metrics_port,
+        lag_interval_s=args.lag_interval,
     )
 
 
